@@ -1,0 +1,209 @@
+"""Reading and writing images at the edge of the library.
+
+Readers return the convention of :mod:`trimatte.image` (float32 RGB in [0, 1],
+float32 alpha, uint8 trimap) whatever the file holds: 8- or 16-bit PNG, JPEG
+(EXIF orientation applied), grayscale or RGBA (the alpha channel is dropped with
+a warning). Every failure raises :class:`~trimatte.errors.InputError` naming the
+file.
+
+Writers are atomic: the data goes to a temporary file in the target folder that
+is renamed over the target only once it is complete, so a crash never leaves a
+half-written output.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from trimatte.errors import InputError, TrimatteWarning
+from trimatte.image import as_alpha, as_image, as_trimap, to_uint8
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+PathLike = str | os.PathLike
+
+
+def _read_bytes(path: PathLike) -> np.ndarray:
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path)
+    if path.is_dir():
+        raise InputError("is a folder, expected an image file", path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", path) from exc
+    if not data:
+        raise InputError("file is empty", path)
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def _decode(data: np.ndarray, flags: int, path: PathLike) -> np.ndarray:
+    try:
+        array = cv2.imdecode(data, flags)
+    except cv2.error as exc:  # pragma: no cover - OpenCV raises only on exotic files
+        raise InputError(f"not a readable image ({exc.msg.strip()})", path) from exc
+    if array is None or array.size == 0:
+        raise InputError("not a readable image (corrupt file or unsupported format)", path)
+    return array
+
+
+def read_image(path: PathLike) -> np.ndarray:
+    """Read an image file as float32 ``(H, W, 3)`` RGB in [0, 1].
+
+    Grayscale files are repeated to three channels, 16-bit files keep their
+    precision, EXIF orientation is applied, and an alpha channel is dropped with a
+    :class:`~trimatte.errors.TrimatteWarning`.
+
+    Raises:
+        InputError: The file is missing, empty, corrupt or not an image.
+    """
+    data = _read_bytes(path)
+    raw = _decode(data, cv2.IMREAD_UNCHANGED, path)
+    if raw.ndim == 3 and raw.shape[2] == 4:
+        warnings.warn(
+            f"{path}: has an alpha channel; it is ignored (trimatte reads RGB)",
+            TrimatteWarning,
+            stacklevel=2,
+        )
+    # IMREAD_COLOR applies the EXIF orientation; ANYDEPTH keeps 16-bit data.
+    bgr = _decode(data, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH, path)
+    if bgr.dtype not in (np.uint8, np.uint16, np.float32):
+        raise InputError(f"unsupported pixel type {bgr.dtype}", path)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    if rgb.dtype == np.float32:
+        rgb = np.clip(np.nan_to_num(rgb), 0.0, 1.0)
+    return as_image(rgb, name=str(path))
+
+
+def read_alpha(path: PathLike) -> np.ndarray:
+    """Read an alpha matte as float32 ``(H, W)`` in [0, 1].
+
+    A one-channel file is the matte itself; a four-channel file contributes its
+    alpha channel (as in the AISegment ``matting/`` PNGs); a three-channel file
+    must be gray (equal channels).
+
+    Raises:
+        InputError: Missing, unreadable, or a colour image that is not a matte.
+    """
+    raw = _decode(_read_bytes(path), cv2.IMREAD_UNCHANGED, path)
+    if raw.ndim == 3:
+        if raw.shape[2] == 4:
+            raw = raw[:, :, 3]
+        elif raw.shape[2] == 3:
+            if not (np.array_equal(raw[:, :, 0], raw[:, :, 1])
+                    and np.array_equal(raw[:, :, 1], raw[:, :, 2])):
+                raise InputError("alpha matte must be grayscale, found a colour image", path)
+            raw = raw[:, :, 0]
+        else:
+            raw = raw[:, :, 0]
+    if raw.dtype not in (np.uint8, np.uint16, np.float32):
+        raise InputError(f"unsupported pixel type {raw.dtype}", path)
+    return as_alpha(np.clip(raw, 0, None) if raw.dtype == np.float32 else raw, name=str(path))
+
+
+def read_trimap(path: PathLike) -> np.ndarray:
+    """Read a trimap as uint8 ``(H, W)`` with values {0, 128, 255}.
+
+    Gray levels are snapped (< 64 background, >= 192 foreground, else unknown), so
+    trimaps saved as JPEG or with anti-aliased brushes still load.
+
+    Raises:
+        InputError: Missing or unreadable file.
+        TrimapError: The file holds a colour image.
+    """
+    raw = _decode(_read_bytes(path), cv2.IMREAD_UNCHANGED, path)
+    if raw.ndim == 3 and raw.shape[2] == 4:
+        raw = raw[:, :, :3]
+    return as_trimap(raw, name=str(path))
+
+
+def list_images(folder: PathLike) -> list[Path]:
+    """Image files directly inside ``folder``, sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("not a folder", folder)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def find_by_stem(folder: PathLike, stem: str) -> Path | None:
+    """The image in ``folder`` whose name without suffix is ``stem`` (PNG first)."""
+    folder = Path(folder)
+    for suffix in (".png", *IMAGE_SUFFIXES):
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    Parent folders are created. Returns the path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _encode(path: Path, array: np.ndarray) -> bytes:
+    suffix = path.suffix.lower() or ".png"
+    ok, buffer = cv2.imencode(suffix, array)
+    if not ok:
+        raise InputError(f"cannot encode an image as {suffix}", path)
+    return buffer.tobytes()
+
+
+def write_image(path: PathLike, image: np.ndarray) -> Path:
+    """Write a float32 RGB ``(H, W, 3)`` image in [0, 1] as 8-bit (format from suffix)."""
+    path = Path(path)
+    bgr = cv2.cvtColor(to_uint8(as_image(image, str(path))), cv2.COLOR_RGB2BGR)
+    return atomic_write_bytes(path, _encode(path, bgr))
+
+
+def write_alpha(path: PathLike, alpha: np.ndarray, bits: int = 8) -> Path:
+    """Write an alpha matte ``(H, W)`` as a one-channel 8- or 16-bit PNG."""
+    path = Path(path)
+    alpha = as_alpha(alpha, str(path))
+    if bits == 16:
+        data = np.clip(np.rint(alpha * 65535.0), 0, 65535).astype(np.uint16)
+    elif bits == 8:
+        data = to_uint8(alpha)
+    else:
+        raise InputError(f"bits must be 8 or 16, got {bits}", "bits")
+    return atomic_write_bytes(path, _encode(path, data))
+
+
+def write_trimap(path: PathLike, trimap: np.ndarray) -> Path:
+    """Write a trimap ``(H, W)`` (0/128/255) as a one-channel 8-bit PNG."""
+    path = Path(path)
+    return atomic_write_bytes(path, _encode(path, as_trimap(trimap, str(path))))
+
+
+def write_rgba(path: PathLike, image: np.ndarray, alpha: np.ndarray) -> Path:
+    """Write ``image`` (H, W, 3) with ``alpha`` (H, W) as an 8-bit RGBA PNG."""
+    path = Path(path)
+    rgb = to_uint8(as_image(image, str(path)))
+    a = to_uint8(as_alpha(alpha, str(path)))
+    bgra = np.dstack([rgb[:, :, ::-1], a])
+    return atomic_write_bytes(path, _encode(path, bgra))

@@ -1,0 +1,22 @@
+"""Thin pipeline stages wrapping the functional core.
+
+Importing this package registers every built-in stage in
+:data:`trimatte.registry.STAGES`; ``STAGES.names()`` lists them. Deep-learning
+stages import torch only when they run.
+"""
+
+from trimatte.stages.alpha import ClosedFormAlpha, GrabCutAlpha
+from trimatte.stages.foreground import Composite, Cutout, MultilevelForeground
+from trimatte.stages.trimap import GivenTrimap, GrabCutTrimap, TrimapBand, TrimapCleanup
+
+__all__ = [
+    "ClosedFormAlpha",
+    "Composite",
+    "Cutout",
+    "GivenTrimap",
+    "GrabCutAlpha",
+    "GrabCutTrimap",
+    "MultilevelForeground",
+    "TrimapBand",
+    "TrimapCleanup",
+]

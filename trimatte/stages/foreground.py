@@ -1,0 +1,53 @@
+"""Foreground estimation and compositing stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trimatte.foreground import compositing, estimation
+from trimatte.pipeline import MatteState, Stage
+from trimatte.registry import STAGES
+
+
+@STAGES.register("multilevel-foreground")
+@dataclass(kw_only=True)
+class MultilevelForeground(Stage):
+    """Colour-decontaminated foreground by multi-level estimation (Germer et al. 2020)."""
+
+    regularization: float = 1e-5
+    role = "foreground"
+
+    def run(self, state: MatteState) -> MatteState:
+        state.require("alpha", stage=self.label)
+        fg = estimation.estimate_foreground(
+            state.image, state.alpha, regularization=self.regularization
+        )
+        return state.replace(foreground=fg)
+
+
+@STAGES.register("cutout")
+@dataclass(kw_only=True)
+class Cutout(Stage):
+    """RGBA cutout: the foreground (or the image) with alpha as the fourth channel."""
+
+    role = "composite"
+
+    def run(self, state: MatteState) -> MatteState:
+        state.require("alpha", stage=self.label)
+        colour = state.foreground if state.foreground is not None else state.image
+        return state.replace(composite=compositing.cutout(colour, state.alpha))
+
+
+@STAGES.register("composite")
+@dataclass(kw_only=True)
+class Composite(Stage):
+    """Composite over a new background: a colour (name, ``#rrggbb``, ``r,g,b``) or an image file."""
+
+    background: str = "white"
+    role = "composite"
+
+    def run(self, state: MatteState) -> MatteState:
+        state.require("alpha", stage=self.label)
+        colour = state.foreground if state.foreground is not None else state.image
+        background = compositing.load_background(self.background, colour.shape[:2])
+        return state.replace(composite=compositing.composite(colour, state.alpha, background))
