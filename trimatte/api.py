@@ -1,0 +1,88 @@
+"""One-call entry points: :func:`default_pipeline` and :func:`matte`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from trimatte.pipeline import MatteState, Pipeline
+from trimatte.registry import STAGES
+
+#: Trimap source used when the caller gives no trimap.
+DEFAULT_TRIMAP_METHOD = "salient"
+#: Alpha estimator of the default pipeline.
+DEFAULT_MATTING = "closed-form"
+
+
+def build_pipeline(
+    *,
+    trimap_method: str | None = DEFAULT_TRIMAP_METHOD,
+    matting: str = DEFAULT_MATTING,
+    foreground: str | None = "multilevel-foreground",
+    composite: str | None = "cutout",
+    background: str | None = None,
+    trimap_params: dict[str, Any] | None = None,
+    matting_params: dict[str, Any] | None = None,
+) -> Pipeline:
+    """A pipeline from stage names, as the CLI flags spell them.
+
+    Args:
+        trimap_method: Registered name of the trimap source (``"salient"``,
+            ``"grabcut"``, ``"unet-trimap"``, ...), or ``None``/``"given"`` when the
+            caller always passes a trimap.
+        matting: Registered name of the alpha stage (``"closed-form"``, ``"dim"``,
+            ``"grabcut-hard"``).
+        foreground: Foreground-estimation stage, or ``None`` to skip it.
+        composite: ``"cutout"`` (RGBA), ``"composite"`` (over ``background``) or ``None``.
+        background: Background for ``composite="composite"``: a colour or an image path.
+        trimap_params: Parameters of the trimap source.
+        matting_params: Parameters of the alpha stage.
+    """
+    stages = [STAGES.build(trimap_method or "given", **(trimap_params or {}))]
+    stages.append(STAGES.build(matting, **(matting_params or {})))
+    if foreground:
+        stages.append(STAGES.build(foreground))
+    if composite == "composite":
+        stages.append(STAGES.build("composite", background=background or "white"))
+    elif composite:
+        stages.append(STAGES.build(composite))
+    return Pipeline(stages)
+
+
+def default_pipeline() -> Pipeline:
+    """The pipeline ``trimatte matte IMAGE`` runs with no flags.
+
+    Salient-object trimap → alpha estimation → multi-level foreground → RGBA cutout.
+    """
+    return build_pipeline()
+
+
+def matte(
+    image: np.ndarray,
+    trimap: np.ndarray | None = None,
+    *,
+    pipeline: Pipeline | None = None,
+    **hints: Any,
+) -> MatteState:
+    """Pull the subject off its background in one call.
+
+    Args:
+        image: ``(H, W, 3)`` RGB (uint8, uint16 or float in [0, 1]) or ``(H, W)`` gray.
+        trimap: Optional ``(H, W)`` trimap (0/128/255); without one the pipeline's
+            trimap source makes it.
+        pipeline: Pipeline to run; :func:`default_pipeline` if None.
+        **hints: Inputs for the trimap source, e.g. ``rect=(x, y, w, h)`` for GrabCut.
+
+    Returns:
+        The final :class:`~trimatte.pipeline.MatteState`: ``.alpha`` (float32 HxW),
+        ``.trimap``, ``.foreground``, ``.composite`` (RGBA float32 HxWx4 for the
+        default pipeline) and ``.timings``.
+
+    Example:
+        >>> import trimatte
+        >>> image = trimatte.read_image("examples/data/astronaut.jpg")  # doctest: +SKIP
+        >>> result = trimatte.matte(image)  # doctest: +SKIP
+        >>> trimatte.write_rgba("astronaut.png", result.foreground, result.alpha)  # doctest: +SKIP
+    """
+    return (pipeline or default_pipeline())(image, trimap, **hints)

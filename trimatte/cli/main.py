@@ -1,0 +1,46 @@
+"""``trimatte`` command: dispatches to the sub-command modules."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from trimatte import __version__
+
+#: Sub-command name → module with ``add_parser(subparsers)`` and ``run(args) -> int``.
+COMMANDS = {
+    "matte": "trimatte.cli.matte",
+    "eval": "trimatte.cli.evaluate",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trimatte",
+        description="Image matting: trimap → alpha → foreground → cutout.",
+    )
+    parser.add_argument("--version", action="version", version=f"trimatte {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log stage details")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMANDS.values():
+        importlib.import_module(module_name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not args.command:
+        parser.print_help()
+        return 2
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
