@@ -1,0 +1,139 @@
+import os
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+
+from trimatte import io
+from trimatte.errors import InputError, TrimatteWarning
+
+
+def _write(path, array):
+    assert cv2.imwrite(str(path), array)
+    return path
+
+
+def test_read_image_8bit_png_is_rgb(tmp_path):
+    bgr = np.zeros((4, 5, 3), np.uint8)
+    bgr[..., 2] = 255  # red in BGR
+    image = io.read_image(_write(tmp_path / "red.png", bgr))
+    assert image.dtype == np.float32 and image.shape == (4, 5, 3)
+    np.testing.assert_allclose(image[0, 0], [1.0, 0.0, 0.0])
+
+
+def test_read_image_16bit_keeps_precision(tmp_path):
+    bgr = np.full((3, 3, 3), 257 * 100 + 1, np.uint16)
+    image = io.read_image(_write(tmp_path / "deep.png", bgr))
+    np.testing.assert_allclose(image, (257 * 100 + 1) / 65535, rtol=1e-6)
+
+
+def test_read_image_gray(tmp_path):
+    image = io.read_image(_write(tmp_path / "g.png", np.full((3, 4), 128, np.uint8)))
+    assert image.shape == (3, 4, 3)
+
+
+def test_read_image_rgba_warns_and_drops_alpha(tmp_path):
+    bgra = np.zeros((3, 3, 4), np.uint8)
+    bgra[..., 3] = 10
+    with pytest.warns(TrimatteWarning, match="alpha channel"):
+        image = io.read_image(_write(tmp_path / "rgba.png", bgra))
+    assert image.shape == (3, 3, 3)
+
+
+def test_read_image_applies_exif_orientation(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    # 2 rows x 3 columns, left column white; orientation 6 = rotate 90° clockwise to display.
+    data = np.zeros((2, 3, 3), np.uint8)
+    data[:, 0] = 255
+    img = pil.fromarray(data)
+    exif = img.getexif()
+    exif[0x0112] = 6
+    path = tmp_path / "rot.jpg"
+    img.save(path, exif=exif, quality=100)
+    image = io.read_image(path)
+    assert image.shape == (3, 2, 3)
+    assert image[0].mean() > 0.8  # the white column became the top row
+
+
+@pytest.mark.parametrize("reader", [io.read_image, io.read_alpha, io.read_trimap])
+def test_missing_corrupt_and_empty_files_name_the_file(tmp_path, reader):
+    with pytest.raises(InputError, match="not found") as info:
+        reader(tmp_path / "nope.png")
+    assert "nope.png" in str(info.value)
+    corrupt = tmp_path / "bad.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(InputError, match="not a readable image"):
+        reader(corrupt)
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        reader(empty)
+    with pytest.raises(InputError, match="folder"):
+        reader(tmp_path)
+
+
+def test_read_alpha_from_rgba_uses_fourth_channel(tmp_path):
+    bgra = np.zeros((2, 2, 4), np.uint8)
+    bgra[..., 3] = 51
+    np.testing.assert_allclose(io.read_alpha(_write(tmp_path / "m.png", bgra)), 0.2)
+
+
+def test_read_alpha_16bit_and_colour_rejected(tmp_path):
+    np.testing.assert_allclose(
+        io.read_alpha(_write(tmp_path / "a16.png", np.full((2, 2), 65535, np.uint16))), 1.0
+    )
+    colour = np.zeros((2, 2, 3), np.uint8)
+    colour[..., 1] = 9
+    with pytest.raises(InputError, match="grayscale"):
+        io.read_alpha(_write(tmp_path / "c.png", colour))
+
+
+def test_write_alpha_round_trip_8_and_16_bit(tmp_path):
+    alpha = np.linspace(0, 1, 20, dtype=np.float32).reshape(4, 5)
+    io.write_alpha(tmp_path / "a8.png", alpha)
+    io.write_alpha(tmp_path / "a16.png", alpha, bits=16)
+    assert np.abs(io.read_alpha(tmp_path / "a8.png") - alpha).max() <= 0.5 / 255 + 1e-6
+    assert np.abs(io.read_alpha(tmp_path / "a16.png") - alpha).max() <= 1e-4
+    assert cv2.imread(str(tmp_path / "a8.png"), cv2.IMREAD_UNCHANGED).ndim == 2
+
+
+def test_write_rgba_and_trimap(tmp_path):
+    image = np.random.default_rng(0).random((4, 4, 3)).astype(np.float32)
+    alpha = np.full((4, 4), 0.5, np.float32)
+    raw = cv2.imread(str(io.write_rgba(tmp_path / "c.png", image, alpha)), cv2.IMREAD_UNCHANGED)
+    assert raw.shape == (4, 4, 4) and (raw[..., 3] == 128).all()
+    trimap = np.array([[0, 128], [255, 128]], np.uint8)
+    written = io.write_trimap(tmp_path / "t.png", trimap)
+    np.testing.assert_array_equal(io.read_trimap(written), trimap)
+
+
+def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        io.atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+def test_write_image_creates_folders(tmp_path):
+    out = io.write_image(tmp_path / "a" / "b" / "x.jpg", np.zeros((2, 2, 3), np.float32))
+    assert out.is_file()
+
+
+def test_list_images_and_find_by_stem(tmp_path):
+    for name in ("b.jpg", "a.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in io.list_images(tmp_path)] == ["a.png", "b.jpg"]
+    assert io.find_by_stem(tmp_path, "b").name == "b.jpg"
+    assert io.find_by_stem(tmp_path, "zzz") is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match="not a folder"):
+            io.list_images(tmp_path / "a.png")

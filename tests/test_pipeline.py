@@ -1,0 +1,129 @@
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from trimatte.errors import InputError
+from trimatte.pipeline import MatteState, Pipeline, Stage
+from trimatte.registry import STAGES
+
+
+@STAGES.register("test-threshold-trimap")
+@dataclass(kw_only=True)
+class ThresholdTrimap(Stage):
+    """Toy trimap source: bright = fg, dark = bg, in between unknown."""
+
+    low: float = 0.3
+    high: float = 0.7
+    role = "trimap"
+
+    def run(self, state):
+        gray = state.image.mean(axis=2)
+        trimap = np.full(gray.shape, 128, np.uint8)
+        trimap[gray < self.low] = 0
+        trimap[gray > self.high] = 255
+        return state.replace(trimap=trimap)
+
+
+@STAGES.register("test-trimap-alpha")
+@dataclass(kw_only=True)
+class TrimapAsAlpha(Stage):
+    role = "alpha"
+
+    def run(self, state):
+        state.require("trimap", stage=self.label)
+        return state.replace(alpha=state.trimap.astype(np.float32) / 255)
+
+
+@STAGES.register("test-one-alpha")
+@dataclass(kw_only=True)
+class OneAlpha(Stage):
+    role = "alpha"
+
+    def run(self, state):
+        return state.replace(alpha=np.ones(state.image.shape[:2], np.float32))
+
+
+@pytest.fixture
+def image():
+    return np.linspace(0, 1, 3 * 8 * 8, dtype=np.float32).reshape(8, 8, 3)
+
+
+def test_pipeline_runs_stages_in_order_and_times_them(image):
+    pipe = Pipeline([ThresholdTrimap(), TrimapAsAlpha()])
+    state = pipe(image)
+    assert isinstance(state, MatteState)
+    assert state.alpha.shape == (8, 8)
+    assert set(state.timings) == {"trimap:test-threshold-trimap", "alpha:test-trimap-alpha"}
+    assert all(t >= 0 for t in state.timings.values())
+
+
+def test_given_trimap_skips_trimap_sources(image):
+    pipe = Pipeline([ThresholdTrimap(), TrimapAsAlpha()])
+    given = np.zeros((8, 8), np.uint8)
+    given[:4] = 255
+    state = pipe(image, trimap=given)
+    np.testing.assert_array_equal(state.alpha, given / 255)
+    assert "trimap:test-threshold-trimap" not in state.timings
+
+
+def test_given_trimap_of_wrong_size_is_an_input_error(image):
+    with pytest.raises(InputError, match="does not match"):
+        Pipeline([TrimapAsAlpha()])(image, trimap=np.zeros((3, 3), np.uint8))
+
+
+def test_replace_swaps_a_stage_by_role(image):
+    pipe = Pipeline([ThresholdTrimap(), TrimapAsAlpha()])
+    swapped = pipe.replace("alpha", OneAlpha())
+    assert isinstance(swapped.stage("alpha"), OneAlpha)
+    assert isinstance(pipe.stage("alpha"), TrimapAsAlpha)  # the original is untouched
+    np.testing.assert_array_equal(swapped(image).alpha, 1.0)
+    assert [s.role for s in swapped.replace("trimap", None).stages] == ["alpha"]
+    with pytest.raises(InputError, match="role"):
+        pipe.replace("trimap", OneAlpha())
+
+
+def test_stage_order_is_checked():
+    with pytest.raises(InputError, match="cannot run after"):
+        Pipeline([TrimapAsAlpha(), ThresholdTrimap()])
+
+
+def test_missing_input_names_the_stage(image):
+    with pytest.raises(InputError, match=r"alpha:test-trimap-alpha.*needs trimap"):
+        Pipeline([TrimapAsAlpha()])(image)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_config_round_trip_through_file(tmp_path, image, suffix):
+    pipe = Pipeline([ThresholdTrimap(low=0.2, high=0.9), TrimapAsAlpha()])
+    config = pipe.to_dict()
+    assert config == {
+        "stages": [
+            {"name": "test-threshold-trimap", "params": {"low": 0.2, "high": 0.9}},
+            {"name": "test-trimap-alpha", "params": {}},
+        ]
+    }
+    loaded = Pipeline.load(pipe.save(tmp_path / f"pipe{suffix}"))
+    assert loaded.to_dict() == config
+    np.testing.assert_array_equal(loaded(image).alpha, pipe(image).alpha)
+
+
+def test_bad_configs_give_clear_errors(tmp_path):
+    with pytest.raises(InputError, match="'stages' list"):
+        Pipeline.from_dict({"stage": []})
+    with pytest.raises(InputError, match=r"unknown stage 'closed-from'.*closed-form"):
+        Pipeline.from_dict({"stages": [{"name": "closed-from"}]})
+    with pytest.raises(InputError, match="bad parameters"):
+        Pipeline.from_dict({"stages": [{"name": "test-threshold-trimap", "params": {"x": 1}}]})
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("stages: [unclosed")
+    with pytest.raises(InputError, match=r"broken.yaml.*cannot parse"):
+        Pipeline.load(broken)
+    with pytest.raises(InputError, match="not found"):
+        Pipeline.load(tmp_path / "absent.yaml")
+
+
+def test_registry_lists_builtin_stages():
+    names = STAGES.names()
+    for expected in ("given", "grabcut", "band", "cleanup", "closed-form", "cutout", "composite"):
+        assert expected in names
