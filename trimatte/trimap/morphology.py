@@ -211,7 +211,7 @@ def band_width_for(shape: tuple[int, ...], fraction: float) -> int:
     return max(1, round(fraction * max(height, width)))
 
 
-def _distance_to(region: np.ndarray) -> np.ndarray:
+def distance_to(region: np.ndarray) -> np.ndarray:
     """Euclidean distance from every pixel to the nearest pixel of ``region`` (bool).
 
     Pixels of the region are at distance 0; if the region is empty every
@@ -230,7 +230,7 @@ def _nearest_side_mask(trimap: np.ndarray) -> np.ndarray:
     unknown = ~(fg | bg)
     if not unknown.any():
         return fg
-    return fg | (unknown & (_distance_to(fg) <= _distance_to(bg)))
+    return fg | (unknown & (distance_to(fg) <= distance_to(bg)))
 
 
 def rebuild_band(trimap: np.ndarray, width: int) -> np.ndarray:
@@ -298,7 +298,7 @@ def adjust_band(trimap: np.ndarray, pixels: int) -> np.ndarray:
     if not unknown.any() or not (fg.any() or bg.any()):
         return trimap.copy()
     freed = unknown & dilate_mask(fg | bg, -pixels)
-    to_fg = freed & (_distance_to(fg) <= _distance_to(bg))
+    to_fg = freed & (distance_to(fg) <= distance_to(bg))
     out = trimap.copy()
     out[to_fg] = FOREGROUND
     out[freed & ~to_fg] = BACKGROUND
@@ -311,6 +311,7 @@ __all__ = [
     "adjust_band",
     "band_width_for",
     "dilate_mask",
+    "distance_to",
     "erode_mask",
     "random_trimap",
     "rebuild_band",
