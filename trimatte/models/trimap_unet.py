@@ -1,0 +1,155 @@
+"""A U-Net that predicts a trimap (background / unknown / foreground) from an image.
+
+Convention
+----------
+* Input of :meth:`TrimapUNet.forward`: float32 ``(B, 3, H, W)`` RGB in [0, 1]; the
+  model applies the ImageNet mean/std normalisation itself (as
+  :class:`trimatte.models.dim.DIMMatting` does). ``H`` and ``W`` must be multiples
+  of :attr:`TrimapUNet.stride`.
+* Output: float32 logits ``(B, 3, H, W)`` for the classes in :data:`CLASS_VALUES`
+  order: 0 background, 1 unknown, 2 foreground. Train with cross-entropy against
+  :func:`trimap_to_classes` of trimaps made from ground-truth alpha by
+  erode/dilate.
+* :func:`predict_trimap` maps the argmax back to a uint8 trimap (0/128/255);
+  pipelines then pass it through the erode/dilate refinement stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from trimatte.image import as_image, as_trimap
+from trimatte.models.dim import DEFAULT_ENCODER, ImageNormalizer, make_unet
+
+CLASS_VALUES = (0, 128, 255)
+"""Trimap value of class index 0 (background), 1 (unknown) and 2 (foreground)."""
+
+
+class TrimapUNet(nn.Module):
+    """smp U-Net with 3 output classes and built-in input normalisation.
+
+    Args:
+        encoder: smp encoder name.
+        encoder_depth: Encoder levels (3 to 5); the stride is ``2**depth``.
+        decoder_channels: Decoder widths, one per level.
+        config: Architecture config stored in checkpoints.
+    """
+
+    def __init__(
+        self,
+        encoder: str = DEFAULT_ENCODER,
+        encoder_depth: int = 5,
+        decoder_channels: tuple[int, ...] | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.normalize = ImageNormalizer()
+        self.unet = make_unet(encoder, 3, len(CLASS_VALUES), encoder_depth, decoder_channels)
+        self.stride = 2**encoder_depth
+        self.config: dict[str, Any] = dict(config or {})
+
+    @property
+    def encoder(self) -> nn.Module:
+        """The smp encoder."""
+        return self.unet.encoder
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` RGB in [0, 1] -> class logits ``(B, 3, H, W)``."""
+        return self.unet(self.normalize(image))
+
+
+def build_trimap_net(
+    encoder: str = DEFAULT_ENCODER,
+    encoder_init: str | None = None,
+    *,
+    encoder_depth: int = 5,
+    decoder_channels: tuple[int, ...] | None = None,
+) -> TrimapUNet:
+    """Build the 3-class trimap U-Net (never downloads weights).
+
+    Args:
+        encoder: smp encoder name, e.g. ``"tu-efficientnet_lite0"`` or ``"resnet18"``.
+        encoder_init: None, or a local file with RGB encoder weights
+            (see :func:`trimatte.models.encoders.init_encoder_from_file`).
+        encoder_depth: Encoder levels (3 to 5).
+        decoder_channels: Decoder widths, one per level.
+    """
+    model = TrimapUNet(
+        encoder,
+        encoder_depth,
+        decoder_channels,
+        config={
+            "architecture": "unet-trimap",
+            "encoder": encoder,
+            "encoder_depth": int(encoder_depth),
+            "decoder_channels": list(decoder_channels) if decoder_channels is not None else None,
+        },
+    )
+    if encoder_init is not None:
+        from trimatte.models.encoders import init_encoder_from_file
+
+        init_encoder_from_file(model.encoder, encoder_init, encoder)
+    return model
+
+
+def trimap_to_classes(trimap: np.ndarray) -> np.ndarray:
+    """Class-index map (int64 ``(H, W)``: 0 bg, 1 unknown, 2 fg) of a trimap, for cross-entropy."""
+    trimap = as_trimap(trimap)
+    classes = np.ones(trimap.shape, dtype=np.int64)
+    classes[trimap == 0] = 0
+    classes[trimap == 255] = 2
+    return classes
+
+
+def classes_to_trimap(classes: np.ndarray) -> np.ndarray:
+    """uint8 trimap (0/128/255) from a class-index map (0 bg, 1 unknown, 2 fg)."""
+    lookup = np.asarray(CLASS_VALUES, dtype=np.uint8)
+    return lookup[np.clip(np.asarray(classes), 0, len(CLASS_VALUES) - 1)]
+
+
+def predict_trimap(
+    image: np.ndarray,
+    model: TrimapUNet,
+    *,
+    device: str | torch.device = "cpu",
+    max_size: int | None = 1024,
+) -> np.ndarray:
+    """Predict a trimap for one image.
+
+    Args:
+        image: ``(H, W, 3)`` RGB (float in [0, 1] or uint8).
+        model: A :class:`TrimapUNet` (e.g. from :func:`trimatte.models.checkpoint.load_model`).
+        device: Where to run the network.
+        max_size: The image is downscaled so that its long side is at most this
+            before the network runs (class probabilities are upscaled back);
+            None runs at full resolution.
+
+    Returns:
+        uint8 ``(H, W)`` trimap with values 0, 128, 255.
+    """
+    from trimatte.models.inference import pad_to_multiple, resize_tensor, unpad
+
+    image = as_image(image)
+    height, width = image.shape[:2]
+    x = torch.from_numpy(image).permute(2, 0, 1)[None]
+    scale = 1.0
+    if max_size is not None and max(height, width) > max_size:
+        scale = max_size / max(height, width)
+        x = resize_tensor(x, (max(1, round(height * scale)), max(1, round(width * scale))))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            padded, pads = pad_to_multiple(x.to(device), model.stride)
+            probs = torch.softmax(model(padded).float(), dim=1)
+            probs = unpad(probs, pads)
+            if scale != 1.0:
+                probs = resize_tensor(probs, (height, width))
+            classes = probs.argmax(dim=1)[0].cpu().numpy()
+    finally:
+        model.train(was_training)
+    return classes_to_trimap(classes)
