@@ -1,0 +1,86 @@
+"""The ``salient`` trimap source: U²-Net-p saliency → threshold → unknown band."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trimatte.errors import TrimapError
+from trimatte.image import BACKGROUND, FOREGROUND
+from trimatte.pipeline import MatteState, Stage
+from trimatte.registry import STAGES
+from trimatte.trimap import morphology
+from trimatte.trimap.saliency import trimap_from_saliency
+
+
+@STAGES.register("salient")
+@dataclass(kw_only=True)
+class SalientTrimap(Stage):
+    """Trimap of the most salient object, from the shipped U²-Net-p network.
+
+    Works with no user input: the saliency map (see
+    :func:`trimatte.models.saliency.predict_saliency`) is thresholded, an unknown band
+    is drawn around the boundary, and low-confidence pixels become unknown too (see
+    :func:`trimatte.trimap.saliency.trimap_from_saliency`). Also writes ``mask``
+    (the thresholded saliency) to the state, and ``hints["saliency"]`` (the map).
+
+    Args:
+        band_fraction: Band radius as a fraction of the image's long side (used when
+            ``band`` is None); the default gives ~24 px on a 1620-px photo.
+        band: Band radius in pixels, overriding ``band_fraction``.
+        threshold: Saliency at or above which a pixel is foreground.
+        confident_bg: Saliency at or below which a pixel is sure background (None: off).
+        confident_fg: Saliency at or above which a pixel is sure foreground (None: off).
+        size: Network input side in pixels (320, the training size).
+        device: Torch device the network runs on.
+    """
+
+    band_fraction: float = 0.015
+    band: int | None = None
+    threshold: float = 0.5
+    confident_bg: float | None = 0.05
+    confident_fg: float | None = 0.95
+    size: int = 320
+    device: str = "cpu"
+    role = "trimap"
+
+    def run(self, state: MatteState) -> MatteState:
+        from trimatte.models.saliency import load_u2netp, predict_saliency
+
+        band = self.band
+        if band is None:
+            band = morphology.band_width_for(state.image.shape, self.band_fraction)
+        saliency = predict_saliency(
+            state.image, model=load_u2netp(self.device), size=self.size
+        )
+        trimap = trimap_from_saliency(
+            saliency,
+            band=band,
+            threshold=self.threshold,
+            confident_bg=self.confident_bg,
+            confident_fg=self.confident_fg,
+        )
+        peak = float(saliency.max())
+        if peak < self.threshold:
+            raise TrimapError(
+                f"no salient object found (highest saliency {peak:.2f} is below the "
+                f"threshold {self.threshold}); lower 'threshold', or use a trimap source "
+                "with user input such as 'grabcut' or 'given'",
+                self.label,
+            )
+        if not np.any(trimap == FOREGROUND):
+            raise TrimapError(
+                f"the salient object is too thin for a {band}-px band: no definite "
+                "foreground is left; use a smaller 'band' / 'band_fraction' or lower "
+                "'confident_fg' (None turns it off)",
+                self.label,
+            )
+        if not np.any(trimap == BACKGROUND):
+            raise TrimapError(
+                "the salient region covers the whole image: no definite background is "
+                "left; raise 'threshold', use a smaller band, or use 'grabcut' / 'given'",
+                self.label,
+            )
+        hints = dict(state.hints, saliency=saliency)
+        return state.replace(mask=saliency >= self.threshold, trimap=trimap, hints=hints)
