@@ -14,8 +14,8 @@ The recipe (Xu et al., *Deep Image Matting*, CVPR 2017, section 4.1 and 5):
    pixel of the unknown region, resize the crop to 320x320;
 3. take a random crop of a random background of the same output size;
 4. composite ``I = alpha * F + (1 - alpha) * B``;
-5. build a random trimap by dilating the "not background" region and eroding the
-   "foreground" region of the alpha with random kernel sizes.
+5. build a random trimap by eroding the opaque and the clear regions of the alpha
+   with random radii (:func:`trimatte.trimap.morphology.random_trimap`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ import cv2
 import numpy as np
 
 from trimatte.errors import InputError
-from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
 
-#: Alpha values above this count as opaque foreground when building trimaps.
-OPAQUE = 1.0 - 1e-3
-#: Alpha values below this count as transparent background when building trimaps.
-TRANSPARENT = 1e-3
+#: Alpha values above this count as opaque when choosing crop centres.
+OPAQUE = 1.0 - 0.5 / 255.0
+#: Alpha values below this count as transparent when choosing crop centres.
+TRANSPARENT = 0.5 / 255.0
 
 
 def composite(foreground: np.ndarray, background: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -222,55 +221,3 @@ def random_background_crop(
     x0 = int(rng.integers(background.shape[1] - size + 1))
     (window,) = random_flip(rng, crop(background, y0, x0, size))
     return resize(window, (out_size, out_size))
-
-
-def _disc(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
-def trimap_from_bands(alpha: np.ndarray, erode_radius: int, dilate_radius: int) -> np.ndarray:
-    """Trimap from an alpha: unknown where the dilated "not transparent" region and the
-    eroded "opaque" region disagree.
-
-    Args:
-        alpha: float32 ``(H, W)``.
-        erode_radius: Radius (pixels) of the disc eroding the opaque region.
-        dilate_radius: Radius (pixels) of the disc dilating the non-transparent region.
-
-    Returns:
-        uint8 ``(H, W)`` trimap with 0/128/255; every pixel with fractional alpha is 128.
-    """
-    if erode_radius < 0 or dilate_radius < 0:
-        raise InputError("band radii must be >= 0", "trimap")
-    opaque = (alpha >= OPAQUE).astype(np.uint8)
-    visible = (alpha > TRANSPARENT).astype(np.uint8)
-    if erode_radius:
-        opaque = cv2.erode(opaque, _disc(erode_radius), borderType=cv2.BORDER_REPLICATE)
-    if dilate_radius:
-        visible = cv2.dilate(visible, _disc(dilate_radius), borderType=cv2.BORDER_REPLICATE)
-    trimap = np.full(alpha.shape[:2], BACKGROUND, dtype=np.uint8)
-    trimap[visible.astype(bool)] = UNKNOWN
-    trimap[opaque.astype(bool)] = FOREGROUND
-    return trimap
-
-
-def random_trimap(
-    alpha: np.ndarray, rng: np.random.Generator, min_radius: int = 1, max_radius: int = 15
-) -> np.ndarray:
-    """DIM's random trimap: :func:`trimap_from_bands` with independent random erosion
-    and dilation radii drawn uniformly from ``[min_radius, max_radius]``."""
-    if not 0 <= min_radius <= max_radius:
-        raise InputError(
-            f"need 0 <= min_radius <= max_radius, got {min_radius}, {max_radius}", "trimap"
-        )
-    erode_radius = int(rng.integers(min_radius, max_radius + 1))
-    dilate_radius = int(rng.integers(min_radius, max_radius + 1))
-    return trimap_from_bands(alpha, erode_radius, dilate_radius)
-
-
-def trimap_classes(trimap: np.ndarray) -> np.ndarray:
-    """int64 ``(H, W)`` class map of a trimap: 0 background, 1 unknown, 2 foreground."""
-    classes = np.ones(trimap.shape, dtype=np.int64)
-    classes[trimap == BACKGROUND] = 0
-    classes[trimap == FOREGROUND] = 2
-    return classes

@@ -19,11 +19,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from trimatte.data.augment import resize, trimap_from_bands
+from trimatte.data.augment import resize
 from trimatte.data.folders import PathLike
 from trimatte.errors import InputError
 from trimatte.image import UNKNOWN
 from trimatte.io import list_images
+from trimatte.trimap.morphology import trimap_from_mask
 
 #: CelebAMask-HQ part labels that belong to the person (every part except background).
 PERSON_PARTS = (
@@ -129,12 +130,10 @@ def celebamask_trimap(
     Returns:
         uint8 trimap with 0/128/255.
     """
-    person = part_mask(sample).astype(np.float32)
-    trimap = trimap_from_bands(person, band, band)
+    trimap = trimap_from_mask(part_mask(sample), band)
     hair_path = sample.part_path("hair")
     if hair_band > 0 and hair_path.is_file():
-        hair = _read_mask(hair_path).astype(np.float32)
-        hair_edge = trimap_from_bands(hair, hair_band, hair_band) == UNKNOWN
+        hair_edge = trimap_from_mask(_read_mask(hair_path), hair_band) == UNKNOWN
         trimap[hair_edge] = UNKNOWN
     if size is not None:
         trimap = resize(trimap, size, nearest=True)

@@ -40,6 +40,8 @@ from trimatte.data import augment
 from trimatte.data.folders import MattePair
 from trimatte.errors import InputError
 from trimatte.io import read_alpha, read_image
+from trimatte.models.trimap_unet import trimap_to_classes
+from trimatte.trimap.morphology import random_trimap, trimap_from_alpha
 
 
 def _chw(array: np.ndarray) -> torch.Tensor:
@@ -82,8 +84,9 @@ class CompositionDataset(Dataset):
         seed: Base seed of all randomness.
         out_size: Side of the square samples (320 in DIM).
         crop_sizes: Crop sizes centred on unknown pixels, resized to ``out_size``.
-        trimap_radius: ``(min, max)`` radius of the random erosion/dilation (pixels
-            at ``out_size``) that makes the trimap's unknown band.
+        trimap_radius: ``(min, max)`` radius of the random erosions (pixels at
+            ``out_size``) that make the trimap's unknown band
+            (:func:`trimatte.trimap.morphology.random_trimap`).
         repeats: Samples per pair and epoch (each with another background, crop...).
         max_side: Shrink decoded pairs so that their longer side is at most this
             (None: full resolution); decoding 1080p JPEGs dominates otherwise.
@@ -174,7 +177,7 @@ class CompositionDataset(Dataset):
             self._backgrounds.image(background_path), rng, self.out_size
         )
         image = augment.composite(fg, bg, alpha)
-        trimap = augment.random_trimap(alpha, rng, *self.trimap_radius)
+        trimap = random_trimap(alpha, rng, *self.trimap_radius)
         return {"image": image, "fg": fg, "bg": bg, "alpha": alpha, "trimap": trimap}
 
     def sample(self, epoch: int, index: int) -> dict[str, torch.Tensor]:
@@ -186,7 +189,7 @@ class CompositionDataset(Dataset):
             "bg": _chw(arrays["bg"]),
             "alpha": _chw(arrays["alpha"]),
             "trimap": _chw(arrays["trimap"].astype(np.float32) / 255.0),
-            "trimap_class": torch.from_numpy(augment.trimap_classes(arrays["trimap"])),
+            "trimap_class": torch.from_numpy(trimap_to_classes(arrays["trimap"])),
             "index": torch.tensor(index, dtype=torch.int64),
         }
 
@@ -194,8 +197,8 @@ class CompositionDataset(Dataset):
 class MatteEvalDataset(Dataset):
     """Real photos with their alpha and a fixed trimap, for validation.
 
-    The trimap is :func:`trimatte.data.augment.trimap_from_bands` with the same
-    erosion and dilation radius ``band`` (no randomness), so every evaluation of
+    The trimap is :func:`trimatte.trimap.morphology.trimap_from_alpha` with radius
+    ``band`` (no randomness), so every evaluation of
     every run sees the same trimaps.
 
     Args:
@@ -227,7 +230,7 @@ class MatteEvalDataset(Dataset):
         alpha = self._files.alpha(pair.alpha)
         if image.shape[:2] != alpha.shape[:2]:
             raise InputError("alpha size does not match the image's", pair.alpha)
-        trimap = augment.trimap_from_bands(alpha, self.band, self.band)
+        trimap = trimap_from_alpha(alpha, self.band)
         return {"image": image, "alpha": alpha, "trimap": trimap}
 
     def __getitem__(self, index: int) -> dict[str, object]:
@@ -236,6 +239,6 @@ class MatteEvalDataset(Dataset):
             "image": _chw(arrays["image"]),
             "alpha": _chw(arrays["alpha"]),
             "trimap": _chw(arrays["trimap"].astype(np.float32) / 255.0),
-            "trimap_class": torch.from_numpy(augment.trimap_classes(arrays["trimap"])),
+            "trimap_class": torch.from_numpy(trimap_to_classes(arrays["trimap"])),
             "name": self.pairs[index].name,
         }
