@@ -109,7 +109,9 @@ def check_mask(mask: np.ndarray, name: str = "mask", shape: tuple[int, ...] | No
 
 def check_pixels(value: object, name: str, *, allow_negative: bool = False) -> int:
     """Return ``value`` as a Python int number of pixels, or raise InputError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)):
+        raise InputError(f"must be a whole number of pixels, got {value!r}", name)
+    if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:
