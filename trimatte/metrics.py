@@ -109,7 +109,10 @@ def sad(pred: np.ndarray, gt: np.ndarray, trimap: np.ndarray, *, quantize: bool 
     Raises:
         InputError: An input is malformed or the sizes differ (the message names it).
     """
-    p, g, unknown = _prepare(pred, gt, trimap, quantize)
+    return _sad(*_prepare(pred, gt, trimap, quantize))
+
+
+def _sad(p: np.ndarray, g: np.ndarray, unknown: np.ndarray) -> float:
     return float(np.abs(p - g)[unknown].sum() / 1000.0)
 
 
@@ -123,13 +126,16 @@ def mse(pred: np.ndarray, gt: np.ndarray, trimap: np.ndarray, *, quantize: bool 
         :class:`~trimatte.errors.TrimatteWarning`, when the trimap has no unknown
         pixel (MATLAB's ``0/0``).
     """
-    p, g, unknown = _prepare(pred, gt, trimap, quantize)
+    return _mse(*_prepare(pred, gt, trimap, quantize))
+
+
+def _mse(p: np.ndarray, g: np.ndarray, unknown: np.ndarray) -> float:
     count = int(unknown.sum())
     if count == 0:
         warnings.warn(
             "trimap: no unknown (128) pixels, MSE is undefined and returned as NaN",
             TrimatteWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         return math.nan
     return float(np.square(p - g)[unknown].sum() / count)
@@ -216,7 +222,10 @@ def gradient_error(
     Returns:
         ``sum((|grad pred| - |grad gt|)**2 over unknown) / 1000``.
     """
-    p, g, unknown = _prepare(pred, gt, trimap, quantize)
+    return _gradient_error(*_prepare(pred, gt, trimap, quantize))
+
+
+def _gradient_error(p: np.ndarray, g: np.ndarray, unknown: np.ndarray) -> float:
     if not unknown.any():
         return 0.0
     magnitudes = []
@@ -306,7 +315,12 @@ def connectivity_error(
     Returns:
         ``sum(|phi(pred) - phi(gt)| over unknown) / 1000``.
     """
-    p, g, unknown = _prepare(pred, gt, trimap, quantize)
+    return _connectivity_error(*_prepare(pred, gt, trimap, quantize), step)
+
+
+def _connectivity_error(
+    p: np.ndarray, g: np.ndarray, unknown: np.ndarray, step: float = CONNECTIVITY_STEP
+) -> float:
     p32, g32 = p.astype(np.float32), g.astype(np.float32)
     level = connectivity_levels(p32, g32, step)
     threshold = np.float32(CONNECTIVITY_THRESHOLD)
@@ -332,9 +346,10 @@ def compute_metrics(
         ``{"SAD": ..., "MSE": ..., "Grad": ..., "Conn": ...}`` (floats; MSE is NaN when
         the trimap has no unknown pixel).
     """
+    prepared = _prepare(pred, gt, trimap, quantize)
     return {
-        "SAD": sad(pred, gt, trimap, quantize=quantize),
-        "MSE": mse(pred, gt, trimap, quantize=quantize),
-        "Grad": gradient_error(pred, gt, trimap, quantize=quantize),
-        "Conn": connectivity_error(pred, gt, trimap, quantize=quantize),
+        "SAD": _sad(*prepared),
+        "MSE": _mse(*prepared),
+        "Grad": _gradient_error(*prepared),
+        "Conn": _connectivity_error(*prepared),
     }
