@@ -13,9 +13,12 @@ What :func:`predict_alpha` does with one image and its trimap:
    stride, run the network under :func:`torch.inference_mode`, and remove the
    padding again (:func:`pad_to_multiple` / :func:`unpad`).
 4. If the crop has more than ``tile_size**2`` pixels it is instead processed in
-   overlapping ``tile_size`` tiles blended with linear ramps over the overlap;
-   tiles without unknown pixels are skipped. Memory stays bounded by the tile size.
-5. Known trimap pixels are set to 0 / 1 exactly (:func:`trimatte.models.dim.keep_known`).
+   overlapping ``tile_size`` tiles blended with linear ramps over the overlap
+   (the outer quarter of each overlap, where a tile's own border effects are, gets
+   weight 0); tiles without unknown pixels are skipped. Memory stays bounded by
+   the tile size.
+5. Known trimap pixels are set to 0 / 1 exactly (as
+   :func:`trimatte.models.dim.keep_known` does for tensors).
 
 :func:`predict_alpha_batch` does the same for many images, stacking crops of
 equal padded size into batches of ``batch_size`` (results equal those of
@@ -136,13 +139,23 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
 
 
 def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """Blend weights along one tile axis.
+
+    At an edge shared with a neighbouring tile the weight is 0 for the first
+    ``overlap // 4`` pixels (where the tile's own border effects are) and then
+    rises linearly to 1 over the rest of the overlap; at an image edge it is 1.
+    """
     weight = np.ones(length, np.float32)
-    ramp = np.linspace(0.0, 1.0, overlap + 2, dtype=np.float32)[1:-1]  # strictly in (0, 1)
     n = min(overlap, length)
-    if not at_start and n:
-        weight[:n] = np.minimum(weight[:n], ramp[:n])
-    if not at_end and n:
-        weight[-n:] = np.minimum(weight[-n:], ramp[:n][::-1])
+    if n == 0:
+        return weight
+    skip = overlap // 4
+    ramp = np.zeros(n, np.float32)
+    ramp[skip:] = np.linspace(0.0, 1.0, n - skip + 1, dtype=np.float32)[1:]
+    if not at_start:
+        weight[:n] = np.minimum(weight[:n], ramp)
+    if not at_end:
+        weight[-n:] = np.minimum(weight[-n:], ramp[::-1])
     return weight
 
 
