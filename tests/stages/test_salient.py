@@ -1,0 +1,89 @@
+"""The 'salient' trimap stage: registration, config round trip, real run, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import trimatte.models.saliency as saliency_module
+from tests.conftest import make_disc_scene
+from trimatte.errors import TrimapError
+from trimatte.pipeline import MatteState, Pipeline, stage_from_dict
+from trimatte.registry import STAGES
+from trimatte.stages.salient import SalientTrimap
+from trimatte.trimap.morphology import band_width_for
+
+
+@pytest.fixture(scope="module")
+def disc():
+    image, alpha, _, _ = make_disc_scene(size=96, radius=28, soft=2)
+    return image, alpha
+
+
+def test_registered_as_a_trimap_source() -> None:
+    assert STAGES.get("salient") is SalientTrimap
+    assert SalientTrimap.role == "trimap"
+
+
+def test_config_round_trip() -> None:
+    stage = SalientTrimap(band=7, threshold=0.4, confident_bg=None)
+    config = stage.to_dict()
+    assert config["name"] == "salient"
+    assert config["params"]["band"] == 7 and config["params"]["confident_bg"] is None
+    rebuilt = stage_from_dict(config)
+    assert rebuilt == stage
+
+
+def test_finds_the_disc_in_a_pipeline(disc) -> None:
+    image, alpha = disc
+    state = Pipeline([SalientTrimap(band=3)])(image)
+    trimap = state.trimap
+    assert trimap.shape == alpha.shape and trimap.dtype == np.uint8
+    assert np.all(alpha[trimap == 255] > 0.5)
+    assert np.all(alpha[trimap == 0] < 0.5)
+    assert trimap[48, 48] == 255 and trimap[0, 0] == 0
+    assert state.mask.dtype == bool
+    assert state.hints["saliency"].shape == alpha.shape
+    assert "trimap:salient" in state.timings
+
+
+def _fake_saliency(monkeypatch, value: np.ndarray) -> None:
+    monkeypatch.setattr(saliency_module, "predict_saliency", lambda image, **kw: value)
+
+
+def test_band_scales_with_image_size(monkeypatch) -> None:
+    mask = np.zeros((200, 300), np.float32)
+    mask[50:150, 100:200] = 1.0
+    _fake_saliency(monkeypatch, mask)
+    state = MatteState(image=np.zeros((200, 300, 3), np.float32))
+    by_fraction = SalientTrimap(band_fraction=0.02).run(state).trimap
+    width = band_width_for((200, 300), 0.02)
+    assert width == 6
+    explicit = SalientTrimap(band=width).run(state).trimap
+    np.testing.assert_array_equal(by_fraction, explicit)
+    # the unknown band is `width` px on each side of the edge along a row
+    assert np.count_nonzero(by_fraction[100] == 128) == 4 * width
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (np.full((40, 40), 0.2, np.float32), "no salient object"),
+        (np.ones((40, 40), np.float32), "whole image"),
+    ],
+)
+def test_unusable_saliency_raises_a_clear_trimap_error(monkeypatch, value, message) -> None:
+    _fake_saliency(monkeypatch, value)
+    state = MatteState(image=np.zeros((40, 40, 3), np.float32))
+    with pytest.raises(TrimapError, match=message) as info:
+        SalientTrimap(band=2).run(state)
+    assert info.value.source == "trimap:salient"
+
+
+def test_thin_object_with_a_wide_band_raises_a_clear_trimap_error(monkeypatch) -> None:
+    value = np.zeros((40, 40), np.float32)
+    value[:, 19:21] = 1.0
+    _fake_saliency(monkeypatch, value)
+    state = MatteState(image=np.zeros((40, 40, 3), np.float32))
+    with pytest.raises(TrimapError, match="too thin"):
+        SalientTrimap(band=4).run(state)
