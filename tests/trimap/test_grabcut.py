@@ -172,3 +172,21 @@ def test_degenerate_result_is_reported():
     flat = np.full((48, 48, 3), 0.5, np.float32)
     with pytest.raises(InputError, match="every pixel background"):
         grabcut_mask(flat, rect=(10, 10, 28, 28))
+
+
+def test_rect_on_a_real_photo(shared_dir):
+    """AM-2k sample8 at 320 px, rect = the matte's bounding box + 8 px (measured IoU 0.983)."""
+    from trimatte.io import read_alpha, read_image
+
+    root = shared_dir / "data" / "am2k"
+    image = read_image(root / "image" / "sample8.jpg")
+    alpha = read_alpha(root / "alpha" / "sample8.png")
+    scale = 320 / max(image.shape[:2])
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    truth = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) >= 0.5
+    ys, xs = np.nonzero(truth)
+    x0, y0 = max(0, xs.min() - 8), max(0, ys.min() - 8)
+    x1, y1 = min(size[0], xs.max() + 9), min(size[1], ys.max() + 9)
+    mask = grabcut_mask(image, rect=(int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
+    assert iou(mask, truth) > 0.95

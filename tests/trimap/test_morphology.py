@@ -331,3 +331,16 @@ def test_adjust_band_zero_and_all_unknown_are_copies():
 def test_adjust_band_rejects_fractional_pixels():
     with pytest.raises(InputError, match="pixels"):
         adjust_band(trimap_from_mask(disc(), 3), 0.5)
+
+
+def test_trimap_from_alpha_on_a_real_8bit_matte(shared_dir):
+    """AM-2k sample1: every soft pixel of the 8-bit matte is unknown, and only those at band 0."""
+    from trimatte.io import read_alpha
+
+    alpha = read_alpha(shared_dir / "data" / "am2k" / "alpha" / "sample1.png")
+    soft = (alpha > 0) & (alpha < 1)
+    np.testing.assert_array_equal(trimap_from_alpha(alpha, 0) == UNK, soft)
+    trimap = trimap_from_alpha(alpha, 10)
+    assert (trimap[soft] == UNK).all()
+    assert (trimap == FG).any() and (trimap == BG).any()
+    assert (trimap == UNK).sum() > soft.sum()
