@@ -75,7 +75,12 @@ def test_default_rect_and_rough_mask(scene):
                                   grabcut_mask(image, rect=(24, 24, 48, 48)))
     assert iou(default, disc) > 0.7  # a loose rect on a busy texture: only roughly right
     rough = cv2.dilate(disc.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    rough_before = rough.copy()
     assert iou(grabcut_mask(image, mask=rough), disc) > 0.9
+    np.testing.assert_array_equal(rough, rough_before)
+    as_array = grabcut_mask(image, rect=np.array([22, 15, 62, 60]), mask=rough)
+    np.testing.assert_array_equal(as_array, grabcut_mask(image, rect=(22, 15, 62, 60), mask=rough))
+    assert iou(as_array, disc) > 0.9
 
 
 def test_uint8_images_are_accepted_and_results_are_reproducible(scene):
