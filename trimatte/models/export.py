@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +151,16 @@ def export_torchscript(
     """
     wrapper = export_wrapper(model, refine)
     sizes = _check_sizes(wrapper, size)
-    with torch.inference_mode():
-        traced = torch.jit.trace(wrapper, example_inputs(wrapper, *size), check_trace=False)
-    buffer = io.BytesIO()
-    torch.jit.save(traced, buffer)
-    path = atomic_write_bytes(path, buffer.getvalue())
-    loaded = torch.jit.load(str(path), map_location="cpu")
+    with warnings.catch_warnings():
+        # TorchScript is deprecated upstream in favour of torch.export but still the
+        # most portable format for C++/mobile deployment; keep the user's log clean.
+        warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
+        with torch.inference_mode():
+            traced = torch.jit.trace(wrapper, example_inputs(wrapper, *size), check_trace=False)
+        buffer = io.BytesIO()
+        torch.jit.save(traced, buffer)
+        path = atomic_write_bytes(path, buffer.getvalue())
+        loaded = torch.jit.load(str(path), map_location="cpu")
 
     def run(inputs):
         with torch.inference_mode():
@@ -204,7 +209,9 @@ def export_onnx(
     dynamic = {0: "batch", 2: "height", 3: "width"}
     axes = {name: dynamic for name in [*input_names, output_name]}
     buffer = io.BytesIO()
-    with torch.inference_mode():
+    with warnings.catch_warnings(), torch.inference_mode():
+        # the TorchScript-based exporter (dynamo=False) needs no onnxscript
+        warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
         torch.onnx.export(
             wrapper,
             example_inputs(wrapper, *size),
