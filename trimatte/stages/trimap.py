@@ -46,8 +46,9 @@ class GrabCutTrimap(Stage):
 
     def run(self, state: MatteState) -> MatteState:
         hints = state.hints
-        mask = grabcut.grabcut_mask(
+        mask, trimap = grabcut.grabcut_trimap(
             state.image,
+            band=self.band,
             rect=hints.get("rect"),
             mask=hints.get("mask"),
             fg_scribbles=hints.get("fg_scribbles"),
@@ -55,7 +56,6 @@ class GrabCutTrimap(Stage):
             iterations=self.iterations,
             margin=self.margin,
         )
-        trimap = morphology.trimap_from_mask(mask, band=self.band)
         return state.replace(mask=mask, trimap=trimap)
 
 
@@ -84,16 +84,25 @@ class TrimapBand(Stage):
 @STAGES.register("cleanup")
 @dataclass(kw_only=True)
 class TrimapCleanup(Stage):
-    """Remove small foreground/background islands and fill holes in a predicted trimap.
+    """Clean up a predicted trimap: small islands and holes.
+
+    See :func:`trimatte.trimap.cleanup.clean_trimap` for the rules: small unknown
+    holes enclosed by one class take that class, small foreground specks in the
+    background become background, other small known islands become unknown.
 
     Args:
-        min_area: Known regions smaller than this (pixels, or fraction of the
-            image area if < 1) become unknown ... see :func:`trimatte.trimap.cleanup.clean_trimap`.
+        min_area: Size below which a region is "small": pixels if >= 1, else a
+            fraction of the image area.
+        fill_holes: Fill small enclosed unknown holes with their surrounding class.
     """
 
     min_area: float = 0.001
+    fill_holes: bool = True
     role = "trimap_refine"
 
     def run(self, state: MatteState) -> MatteState:
         state.require("trimap", stage=self.label)
-        return state.replace(trimap=cleanup.clean_trimap(state.trimap, min_area=self.min_area))
+        cleaned = cleanup.clean_trimap(
+            state.trimap, min_area=self.min_area, fill_holes=self.fill_holes
+        )
+        return state.replace(trimap=cleaned)
