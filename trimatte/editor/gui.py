@@ -36,7 +36,7 @@ from trimatte.errors import InputError, TrimatteError
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
 
 WINDOW_TITLE = "trimatte edit"
-STATUS_HEIGHT = 24
+STATUS_HEIGHT = 40
 #: Brush radius change per key press or wheel notch (pixels).
 RADIUS_STEP = 2
 #: Band change per key press (pixels).
@@ -84,12 +84,13 @@ def draw_help(frame: np.ndarray, bindings: Sequence[tuple[str, str]] = KEY_BINDI
     The text scales down to fit small windows. Returns ``frame``.
     """
     height, width = frame.shape[:2]
-    lines = [("KEYS", ""), *list(bindings)]
-    scale = min(0.5, 0.95 * height / (len(lines) * 40), width / 900)
-    scale = max(scale, 0.3)
-    line_height = round(40 * scale) + 2
+    lines = [("KEYS", ""), *bindings]
+    # a text line is about 30 * scale pixels high and the widest row 880 * scale wide
+    scale = min(0.5, ((height - 20) / len(lines) - 3) / 30, (width - 16) / 880)
+    scale = max(scale, 0.25)
+    line_height = round(30 * scale) + 3
     key_width = round(260 * scale)
-    panel_w = min(width - 8, round(880 * scale))
+    panel_w = min(width - 8, round(880 * scale) + 16)
     panel_h = min(height - 8, line_height * len(lines) + 10)
     x0, y0 = 4, 4
     roi = frame[y0:y0 + panel_h, x0:x0 + panel_w]
@@ -102,17 +103,32 @@ def draw_help(frame: np.ndarray, bindings: Sequence[tuple[str, str]] = KEY_BINDI
     return frame
 
 
-def draw_status(frame: np.ndarray, text: str) -> np.ndarray:
-    """Return ``frame`` with a status bar of :data:`STATUS_HEIGHT` pixels added below."""
+def draw_status(frame: np.ndarray, text: str, message: str = "") -> np.ndarray:
+    """Return ``frame`` with a two-line status bar (:data:`STATUS_HEIGHT` px) added below.
+
+    ``text`` (the editor's settings) goes on the first line, ``message`` (what
+    just happened) on the second; text too long for the window is shrunk.
+    """
     width = frame.shape[1]
     bar = np.full((STATUS_HEIGHT, width, 3), 40, dtype=np.uint8)
-    scale = 0.45
-    (text_w, _), _ = cv2.getTextSize(text, _FONT, scale, 1)
-    if text_w > width - 8 and text_w > 0:
-        scale = max(0.3, scale * (width - 8) / text_w)
-    cv2.putText(bar, text, (4, STATUS_HEIGHT - 8), _FONT, scale, (235, 235, 235), 1,
-                cv2.LINE_AA)
+    for row, (line, colour) in enumerate(((text, (235, 235, 235)), (message, (120, 230, 255)))):
+        scale = 0.45
+        (text_w, _), _ = cv2.getTextSize(line, _FONT, scale, 1)
+        if text_w > width - 8:
+            scale = max(0.25, scale * (width - 8) / text_w)
+        baseline = (row + 1) * STATUS_HEIGHT // 2 - 6
+        cv2.putText(bar, line, (4, baseline), _FONT, scale, colour, 1, cv2.LINE_AA)
     return np.vstack([frame, bar])
+
+
+def wheel_delta(flags: int) -> int:
+    """Signed wheel rotation from a mouse callback's ``flags`` (the high 16 bits).
+
+    OpenCV packs it there; OpenCV 5's Python bindings no longer export
+    ``getMouseWheelDelta``, so it is decoded here. Positive means away from the user.
+    """
+    value = (int(flags) >> 16) & 0xFFFF
+    return value - 0x10000 if value >= 0x8000 else value
 
 
 # ----------------------------------------------------------------------------- background work
@@ -229,7 +245,7 @@ class EditorWindow:
 
     def _busy(self) -> bool:
         if self._job is not None and self._job.blocking:
-            self.status = f"busy: {self._job.kind} is running…"
+            self.status = f"busy: {self._job.kind} is running..."
             self._dirty = True
             return True
         return False
@@ -256,7 +272,7 @@ class EditorWindow:
         self._dirty = True
         point = self._to_image(x, y)
         if event == cv2.EVENT_MOUSEWHEEL:
-            delta = cv2.getMouseWheelDelta(flags)
+            delta = wheel_delta(flags)
             step = RADIUS_STEP if delta > 0 else -RADIUS_STEP
             self.state.set_brush_radius(self.state.brush_radius + step)
             return
@@ -276,8 +292,8 @@ class EditorWindow:
             elif self._last_point is not None:
                 self._paint([self._last_point, point])
                 self._last_point = point
-        elif event in (cv2.EVENT_LBUTTONUP, cv2.EVENT_RBUTTONUP) and self._drag_button:
-            self._drag_button = None
+        elif (event in (cv2.EVENT_LBUTTONUP, cv2.EVENT_RBUTTONUP)
+              and self._drag_button is not None):
             if self._rect_start is not None:
                 self._finish_rect(point)
             else:
@@ -286,6 +302,7 @@ class EditorWindow:
                 self._last_point = None
                 self.state.end_stroke()
                 self._quit_armed = False
+            self._drag_button = None
 
     def _paint(self, points: list[tuple[float, float]]) -> None:
         label = BACKGROUND if self._drag_button == cv2.EVENT_RBUTTONDOWN else None
@@ -302,7 +319,7 @@ class EditorWindow:
             return
         self._start_job("grabcut", compute, blocking=True)
         self._job.result["name"] = "GrabCut from rectangle"  # type: ignore[union-attr]
-        self.status = "running GrabCut from the rectangle…"
+        self.status = "running GrabCut from the rectangle..."
 
     def on_key(self, key: int) -> bool:
         """Handle one key code from ``cv2.waitKeyEx``; returns False to quit."""
@@ -337,7 +354,7 @@ class EditorWindow:
         elif char == "g":
             self._start_job("grabcut", state.prepare_grabcut(), blocking=True)
             self._job.result["name"] = "GrabCut from strokes"  # type: ignore[union-attr]
-            self.status = "running GrabCut from the strokes…"
+            self.status = "running GrabCut from the strokes..."
         elif char in "de":
             changed = state.grow_band(BAND_STEP) if char == "d" else state.shrink_band(BAND_STEP)
             self.status = state.message if changed else f"{state.message}: no change"
@@ -360,7 +377,7 @@ class EditorWindow:
     def _refine(self) -> None:
         version, compute = self.state.prepare_preview(None)
         self._start_job("refine", compute, blocking=False, version=version)
-        self.status = "refining the alpha at full resolution…"
+        self.status = "refining the alpha at full resolution..."
 
     def _save(self) -> None:
         state, outdir, stem, refine = self.state, self.outdir, self.stem, self.refine_on_save
@@ -370,11 +387,11 @@ class EditorWindow:
             self.status = str(exc)
             return
         self._start_job("save", lambda: state.save(outdir, stem, refine=refine), blocking=True)
-        self.status = f"saving to {outdir}…"
+        self.status = f"saving to {outdir}..."
 
     def _quit(self) -> bool:
         if self._job is not None and self._job.kind == "save":
-            self.status = "finishing the save…"
+            self.status = "finishing the save..."
             self._wait_for_job()
         if self.state.modified and not self._quit_armed:
             self._quit_armed = True
@@ -394,11 +411,15 @@ class EditorWindow:
         ]
         if self.mode == "colour":
             parts.append(BACKGROUND_COLOURS[self.colour_index][0])
-        if self._wants_alpha() and not state.alpha_is_current:
-            parts.append("preview updating")
-        if state.modified:
-            parts.append("*")
-        return " | ".join(parts) + " | " + self.status
+        if self.rect_mode:
+            parts.append("RECTANGLE")
+        if self._job is not None:
+            parts.append(f"{self._job.kind}...")
+        elif self._wants_alpha() and not state.alpha_is_current:
+            parts.append("preview out of date")
+        parts.append("unsaved" if state.modified else "saved")
+        parts.append("H: help")
+        return " | ".join(parts)
 
     def compose_frame(self) -> np.ndarray:
         """The full window content: rendered overlay, cursor, rectangle, help, status bar."""
@@ -420,9 +441,18 @@ class EditorWindow:
             cv2.circle(frame, self._cursor, radius, _BRUSH_BGR[state.brush_label], 1, cv2.LINE_AA)
         if self.show_help:
             draw_help(frame)
-        return draw_status(frame, self._status_text())
+        return draw_status(frame, self._status_text(), self.status)
 
     # ------------------------------------------------------------------ main loop
+
+    def _guarded(self, handler: Callable[..., Any], *args: Any, default: Any) -> Any:
+        """Run an event handler; a bad-input error goes to the status bar, not the console."""
+        try:
+            return handler(*args)
+        except TrimatteError as exc:
+            self.status = str(exc)
+            self._dirty = True
+            return default
 
     def run(self, timeout: float | None = None) -> int:
         """Open the window and process events until the user quits; returns 0.
@@ -431,7 +461,9 @@ class EditorWindow:
             timeout: Close the window after this many seconds (for scripted use).
         """
         cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
-        cv2.setMouseCallback(WINDOW_TITLE, self.on_mouse)
+        cv2.setMouseCallback(
+            WINDOW_TITLE, lambda *event: self._guarded(self.on_mouse, *event, default=None)
+        )
         start = time.monotonic()
         shown_once = False
         try:
@@ -443,7 +475,7 @@ class EditorWindow:
                     self._dirty = False
                     shown_once = True
                 key = cv2.waitKeyEx(15)
-                if key != -1 and not self.on_key(key):
+                if key != -1 and not self._guarded(self.on_key, key, default=True):
                     break
                 if shown_once and _window_closed():
                     break
@@ -501,4 +533,5 @@ __all__ = [
     "draw_help",
     "draw_status",
     "run_editor",
+    "wheel_delta",
 ]

@@ -323,8 +323,6 @@ def render_frame(
     Returns:
         uint8 ``(H, W, 3)`` BGR array (OpenCV's channel order, ready to show).
     """
-    from trimatte.foreground.compositing import checkerboard, composite
-
     if mode == "trimap":
         tint = np.empty_like(image)
         for label, rgb in _TINT.items():
@@ -333,10 +331,13 @@ def render_frame(
     elif mode == "alpha":
         rgb_frame = np.repeat(alpha[:, :, None], 3, axis=2)
     elif mode == "checkerboard":
+        from trimatte.foreground.compositing import checkerboard, composite
+
         rgb_frame = composite(image, alpha, checkerboard(image.shape[:2], square=square))
     elif mode == "colour":
-        background = np.broadcast_to(np.asarray(colour, np.float32), image.shape)
-        rgb_frame = composite(image, alpha, np.ascontiguousarray(background))
+        from trimatte.foreground.compositing import composite
+
+        rgb_frame = composite(image, alpha, np.asarray(colour, np.float32))
     elif mode == "image":
         rgb_frame = image
     else:
