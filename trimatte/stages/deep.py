@@ -69,14 +69,12 @@ def load_cached_model(weights: str | Path, architecture: str, device: str) -> An
     torch_device = resolve_device(device)
     key = (str(path.resolve()), path.stat().st_mtime_ns, str(torch_device))
     if key not in _CACHE:
-        model = load_model(path, map_location=torch_device)
-        found = getattr(model, "config", {}).get("architecture")
-        if found != architecture:
-            raise InputError(
-                f"holds a {found!r} network, but this stage needs {architecture!r}", path
-            )
-        _CACHE[key] = model
-    return _CACHE[key]
+        _CACHE[key] = load_model(path, map_location=torch_device)
+    model = _CACHE[key]
+    found = getattr(model, "config", {}).get("architecture")
+    if found != architecture:
+        raise InputError(f"holds a {found!r} network, but this stage needs {architecture!r}", path)
+    return model
 
 
 @STAGES.register("dim")
