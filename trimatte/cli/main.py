@@ -13,6 +13,8 @@ from trimatte import __version__
 COMMANDS = {
     "matte": "trimatte.cli.matte",
     "eval": "trimatte.cli.evaluate",
+    "train": "trimatte.cli.train",
+    "edit": "trimatte.cli.edit",
 }
 
 

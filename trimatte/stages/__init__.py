@@ -6,17 +6,22 @@ stages import torch only when they run.
 """
 
 from trimatte.stages.alpha import ClosedFormAlpha, GrabCutAlpha
+from trimatte.stages.deep import DIMAlpha, UNetTrimap
 from trimatte.stages.foreground import Composite, Cutout, MultilevelForeground
+from trimatte.stages.salient import SalientTrimap
 from trimatte.stages.trimap import GivenTrimap, GrabCutTrimap, TrimapBand, TrimapCleanup
 
 __all__ = [
     "ClosedFormAlpha",
     "Composite",
     "Cutout",
+    "DIMAlpha",
     "GivenTrimap",
     "GrabCutAlpha",
     "GrabCutTrimap",
     "MultilevelForeground",
+    "SalientTrimap",
     "TrimapBand",
     "TrimapCleanup",
+    "UNetTrimap",
 ]
