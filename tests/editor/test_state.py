@@ -474,3 +474,14 @@ def test_automatic_trimap_gives_a_trimap_and_a_message():
     assert trimap.shape == (64, 64) and trimap.dtype == np.uint8
     assert set(np.unique(trimap)) <= {BACKGROUND, UNKNOWN, FOREGROUND}
     assert message
+
+
+def test_reset_starts_over_without_history_or_unsaved_changes():
+    state, alpha = disc_state(32)
+    state.paint([(3, 3)], FOREGROUND, radius=2)
+    fresh = trimap_from_alpha(alpha, 1)
+    state.reset(fresh, "automatic trimap")
+    assert np.array_equal(state.trimap, fresh)
+    assert not state.painted.any() and not state.can_undo and not state.modified
+    with pytest.raises(InputError, match="trimap"):
+        state.reset(np.zeros((5, 5), np.uint8))

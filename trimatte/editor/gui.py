@@ -155,6 +155,9 @@ class EditorWindow:
         start_with_rect: Begin in rectangle mode (``--start rect``).
         status: First status message.
         refine_on_save: Compute the saved alpha at full resolution.
+        start_job: Computes ``(trimap, message)`` for the starting trimap in the
+            background once the window is open (e.g. the automatic trimap); edits
+            wait for it.
     """
 
     def __init__(
@@ -168,6 +171,7 @@ class EditorWindow:
         start_with_rect: bool = False,
         status: str = "",
         refine_on_save: bool = True,
+        start_job: Callable[[], tuple[np.ndarray, str]] | None = None,
     ) -> None:
         self.state = state
         self.outdir = Path(outdir)
@@ -192,6 +196,9 @@ class EditorWindow:
         self._frame: np.ndarray | None = None
         self._quit_armed = False
         self._dirty = True
+        if start_job is not None:
+            self._start_job("start", start_job, blocking=True)
+            self.status = "computing the starting trimap..."
         if start_with_rect:
             self.status = "drag a rectangle around the subject (GrabCut starts on release)"
 
@@ -236,6 +243,10 @@ class EditorWindow:
             self.state.set_alpha(value, job.version, full_res=job.kind == "refine")
             if job.kind == "refine":
                 self.status = "alpha refined at full resolution"
+        elif job.kind == "start":
+            trimap, message = value
+            self.state.reset(trimap, message)
+            self.status = message
         elif job.kind == "grabcut":
             name = job.result.get("name", "GrabCut")
             self.state.set_trimap(value, name)

@@ -647,6 +647,26 @@ class EditorState:
         self.message = f"{name}" if changed else f"{name}: no change"
         return changed
 
+    def reset(self, trimap: np.ndarray, message: str = "") -> None:
+        """Start over from ``trimap``: strokes and history are cleared, nothing is unsaved.
+
+        For a starting trimap that arrives after the state was made (e.g. an
+        automatic trimap computed while the window was already open).
+
+        Raises:
+            TrimapError: Malformed trimap or wrong size.
+        """
+        new = as_trimap(trimap, "trimap")
+        check_same_size(self.image.shape, new.shape, "trimap")
+        self._open = None
+        self._trimap[:] = new
+        self._strokes[:] = _NO_STROKE
+        self._undo.clear()
+        self._redo.clear()
+        self.version += 1
+        self.saved_version = self.version
+        self.message = message
+
     def grow_band(self, pixels: int = 1) -> bool:
         """Widen the unknown band by ``pixels`` (erodes foreground and background).
 
