@@ -76,12 +76,17 @@ def quantize_8bit(alpha: np.ndarray) -> np.ndarray:
 
 
 def mean_record(records: Iterable[EvalRecord]) -> EvalRecord:
-    """The per-metric mean of ``records`` (named ``"mean"``)."""
+    """The per-metric mean of ``records`` (named ``"mean"``).
+
+    NaN entries (MSE of an image whose trimap has no unknown pixel; seconds of
+    predictions read from disk) are left out of their column's mean.
+    """
     records = list(records)
-    values = {
-        key: float(np.mean([getattr(r, key) for r in records]))
-        for key in (*METRIC_NAMES, "seconds")
-    }
+    values = {}
+    for key in (*METRIC_NAMES, "seconds"):
+        column = np.array([getattr(r, key) for r in records], dtype=np.float64)
+        finite = column[~np.isnan(column)]
+        values[key] = float(finite.mean()) if finite.size else math.nan
     return EvalRecord(name="mean", **values)
 
 
@@ -96,8 +101,9 @@ def format_table(records: list[EvalRecord], title: str = "") -> str:
         if i == len(records):
             lines.append("-" * len(header))
         seconds = "-" if math.isnan(r.seconds) else f"{r.seconds:7.2f}"
+        mse = "-" if math.isnan(r.MSE) else f"{r.MSE:9.5f}"
         lines.append(
-            f"{r.name:<{width}}  {r.SAD:9.3f} {r.MSE:9.5f} {r.Grad:9.3f} {r.Conn:9.3f} {seconds:>7}"
+            f"{r.name:<{width}}  {r.SAD:9.3f} {mse:>9} {r.Grad:9.3f} {r.Conn:9.3f} {seconds:>7}"
         )
     return "\n".join(lines)
 
