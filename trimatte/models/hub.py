@@ -1,7 +1,7 @@
 """The one place that refuses model-hub downloads.
 
 trimatte never fetches weights over the network at run time: weights either ship
-inside the package (see :mod:`trimatte.models.weights`) or are passed as a local
+inside the package (the ``trimatte/models/weights`` folder) or are passed as a local
 file by the user. Code that would otherwise hand a hub name to
 segmentation-models-pytorch, timm, torchvision or huggingface_hub calls
 :func:`no_hub_download` instead, and libraries are always built with
