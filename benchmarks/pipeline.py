@@ -1,0 +1,172 @@
+"""Per-stage wall time of trimatte pipelines at ~800 px and ~2000 px, beside a peer.
+
+The peer is the "rembg + alpha matting" recipe many users know: U²-Net-p run by
+ONNX Runtime for the mask, a trimap by thresholding and erosion, then pymatting's
+``estimate_alpha_cf`` and ``estimate_foreground_ml``. It runs only where onnxruntime,
+pymatting and the ONNX file (``../shared/weights/u2netp.onnx``) are available.
+
+    python benchmarks/pipeline.py [--images DIR] [--sizes 800,2000] [--repeat 2] [--quick]
+
+Images default to the AM-2k samples in ../shared/data/am2k/image, or to the examples
+shipped in examples/data when that folder is absent. The first run of every pipeline
+(model loading, numba compilation for the peer) is timed separately as warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import trimatte  # noqa: E402
+from trimatte.api import build_pipeline  # noqa: E402
+from trimatte.io import list_images  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+
+
+def resize_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
+    scale = long_side / max(image.shape[:2])
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+class Peer:
+    """rembg-style pipeline: ONNX Runtime U²-Net-p → trimap → pymatting cf + ml."""
+
+    name = "peer: onnxruntime u2netp + pymatting"
+
+    def __init__(self, onnx_path: Path) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        self.session = ort.InferenceSession(str(onnx_path), options, ["CPUExecutionProvider"])
+        self.input = self.session.get_inputs()[0].name
+
+    def __call__(self, image: np.ndarray) -> dict[str, float]:
+        from pymatting import estimate_alpha_cf, estimate_foreground_ml
+
+        timings = {}
+        start = time.perf_counter()
+        small = cv2.resize(image, (320, 320), interpolation=cv2.INTER_LINEAR)
+        small = small / max(float(small.max()), 1e-6)
+        mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+        x = ((small - mean) / std).transpose(2, 0, 1)[None].astype(np.float32)
+        mask = self.session.run(None, {self.input: x})[0][0, 0]
+        mask = (mask - mask.min()) / max(float(mask.max() - mask.min()), 1e-6)
+        mask = cv2.resize(mask, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        size = max(3, round(0.015 * max(image.shape[:2])))
+        kernel = np.ones((size, size), np.uint8)
+        fg = cv2.erode((mask > 240 / 255).astype(np.uint8), kernel)
+        bg = cv2.erode((mask < 10 / 255).astype(np.uint8), kernel, borderValue=1)
+        trimap = np.full(mask.shape, 0.5)
+        trimap[fg > 0] = 1.0
+        trimap[bg > 0] = 0.0
+        timings["trimap"] = time.perf_counter() - start
+        start = time.perf_counter()
+        image64 = image.astype(np.float64)
+        alpha = estimate_alpha_cf(image64, trimap)
+        timings["alpha"] = time.perf_counter() - start
+        start = time.perf_counter()
+        estimate_foreground_ml(image64, alpha)
+        timings["foreground"] = time.perf_counter() - start
+        return timings
+
+
+def trimatte_runner(matting: str):
+    pipeline = build_pipeline(matting=matting, composite="cutout")
+
+    def run(image: np.ndarray) -> dict[str, float]:
+        state = pipeline(image)
+        return {key.split(":")[0]: value for key, value in state.timings.items()}
+
+    run.name = f"trimatte: salient + {matting}"
+    return run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, help="folder of images")
+    parser.add_argument("--sizes", default="800,2000", help="long-side sizes in pixels")
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs per image (median)")
+    parser.add_argument("--limit", type=int, default=4, help="images per size")
+    parser.add_argument("--matting", default="closed-form,dim",
+                        help="trimatte alpha stages to time (comma-separated)")
+    parser.add_argument("--quick", action="store_true", help="2 images, 800 px only")
+    args = parser.parse_args()
+
+    folder = args.images or (SHARED / "data" / "am2k" / "image")
+    if not folder.is_dir():
+        folder = REPO / "examples" / "data"
+    paths = list_images(folder)[: (2 if args.quick else args.limit)]
+    sizes = [800] if args.quick else [int(s) for s in args.sizes.split(",")]
+
+    runners = []
+    for matting in args.matting.split(","):
+        try:
+            runner = trimatte_runner(matting)
+            runner(resize_long_side(trimatte.read_image(paths[0]), 320))  # warm-up check
+            runners.append(runner)
+        except trimatte.TrimatteError as exc:
+            print(f"skipping trimatte with {matting}: {exc}", file=sys.stderr)
+    onnx = SHARED / "weights" / "u2netp.onnx"
+    try:
+        runners.append(Peer(onnx) if onnx.is_file() else None)
+    except ImportError as exc:
+        print(f"skipping the peer: {exc}", file=sys.stderr)
+    runners = [r for r in runners if r is not None]
+
+    rows = []
+    warmups = {}
+    for runner in runners:
+        first = trimatte.read_image(paths[0])
+        start = time.perf_counter()
+        runner(resize_long_side(first, 400))
+        warmups[runner.name] = time.perf_counter() - start
+    total_jobs = len(runners) * len(sizes) * len(paths)
+    with tqdm(total=total_jobs, desc="benchmark", file=sys.stderr) as bar:
+        for size in sizes:
+            images = [resize_long_side(trimatte.read_image(p), size) for p in paths]
+            for runner in runners:
+                per_stage: dict[str, list[float]] = {}
+                for image in images:
+                    runs = [runner(image) for _ in range(args.repeat)]
+                    for key in runs[0]:
+                        per_stage.setdefault(key, []).append(
+                            statistics.median(r[key] for r in runs))
+                    bar.update()
+                means = {k: float(np.mean(v)) for k, v in per_stage.items()}
+                rows.append((size, runner.name, means))
+
+    print(f"images: {len(paths)} from {folder}; seconds per image (mean), median of "
+          f"{args.repeat} run(s); machine: {sys.platform}, {_cores()} cores")
+    stages = ["trimap", "alpha", "foreground", "composite"]
+    columns = "".join(f"{s:>11}" for s in stages)
+    header = f"{'size':>5}  {'pipeline':44s}{columns}{'total':>9}"
+    print(header)
+    print("-" * len(header))
+    for size, name, means in rows:
+        cells = "".join(f"{means[s]:11.3f}" if s in means else f"{'-':>11}" for s in stages)
+        print(f"{size:5d}  {name:44s}{cells}{sum(means.values()):9.3f}")
+    warm = ", ".join(f"{k} {v:.2f} s" for k, v in warmups.items())
+    print(f"warm-up (first call, 400 px): {warm}")
+    return 0
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
