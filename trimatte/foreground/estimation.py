@@ -11,22 +11,40 @@ Multi-Level Foreground Estimation* (ICPR 2020). The cost
     sum_i (alpha_i F_i + (1 - alpha_i) B_i - I_i)^2
     + sum_{i ~ j} (eps + w |alpha_i - alpha_j|) (|F_i - F_j|^2 + |B_i - B_j|^2)
 
-(``eps`` = ``regularization``, ``w`` = ``gradient_weight``, ``i ~ j`` 4-neighbours)
-is minimised coarse to fine: the image is resized (nearest neighbour) to sizes
+(``eps`` = ``regularization``, ``w`` = ``gradient_weight``, ``i ~ j`` 4-neighbours, a
+pixel on the image border counting itself as its missing neighbour) is minimised
+coarse to fine: the image is resized (nearest neighbour) to sizes
 ``round(W**(l/L)) x round(H**(l/L))`` for ``l = 0..L``, ``L = ceil(log2(max(W, H)))``,
-the previous level's ``F`` and ``B`` are upsampled as the start, and a few
-block Gauss-Seidel sweeps solve the 2x2 system of each pixel for its (F, B) with the
-neighbours held fixed. This implementation is vectorised NumPy: sweeps visit the
-pixels in red-black (checkerboard) order, so each half-sweep updates all pixels of
-one colour at once from neighbours of the other colour. Where ``alpha == 1`` the
-foreground is the image itself (and the background where ``alpha == 0``), which is
-enforced exactly after each level.
+the previous level's ``F`` and ``B`` are upsampled as the start, and a few block
+Gauss-Seidel sweeps solve the 2x2 system of each pixel for its (F, B) with the
+neighbours held fixed. Sweeps visit the pixels in red-black (checkerboard) order, so
+each half-sweep updates all pixels of one colour at once from neighbours of the other
+colour. Where ``alpha == 1`` the foreground is the image itself (and the background
+where ``alpha == 0``), which is enforced exactly after each level.
+
+Implementation (pure vectorised NumPy, float32):
+
+* Each level is stored as four *phase* arrays, channels first: the even/odd rows and
+  columns of the edge-padded ``(6, h + 2, w + 2)`` stack of ``F`` and ``B``. A pixel's
+  four neighbours lie in the two phases of the other colour at offsets of 0 or 1, so a
+  half-sweep touches exactly the pixels it updates, with contiguous memory.
+* The work is cut into strips of rows (cache-sized blocks) and, at the fine levels,
+  into runs of columns that contain *active* pixels only. The output needs ``F`` where
+  ``alpha > 0`` and ``B`` where ``alpha < 1``; elsewhere the closed-form answer
+  (``F = I`` or ``B = I``) is used. After ``k`` red-black sweeps a pixel's value depends
+  only on start values within ``2 k`` pixels, so the pixels that matter are the unknown
+  region ``0 < alpha < 1`` dilated by ``2 k``, plus, one level coarser, every pixel
+  whose value is upsampled into that set, dilated again, and so on. Only those pixels
+  are iterated (the rest keep the value upsampled from the coarser level), which gives
+  on ``0 < alpha < 1`` the same numbers as sweeping the whole image at every level.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from trimatte.errors import InputError
@@ -34,91 +52,274 @@ from trimatte.image import as_alpha, as_image, check_same_size
 
 __all__ = ["estimate_foreground", "estimate_foreground_background"]
 
+#: Image rows per block of work (even, so blocks start on the same checkerboard colour).
+_STRIP_ROWS = 32
+#: Column gaps shorter than this between active runs of a strip are swept anyway
+#: (fewer, larger blocks; the extra pixels are harmless additional iterations).
+_MERGE_GAP = 48
+#: A level whose active pixels exceed this fraction is swept in full.
+_RESTRICT_BELOW = 0.55
+#: Levels with fewer pixels than this are swept in full (the bookkeeping costs more).
+_RESTRICT_MIN_PIXELS = 64 * 64
 
-def _resize_nearest(array: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Nearest-neighbour resize of an ``(h, w, ...)`` array by index selection."""
-    h, w = array.shape[:2]
-    rows = (np.arange(height) * h) // height
-    cols = (np.arange(width) * w) // width
-    return array[rows][:, cols]
+_RED = ((0, 0), (1, 1))
+_BLACK = ((0, 1), (1, 0))
 
 
-def _refresh_border(padded: np.ndarray) -> None:
-    """Replicate the interior's outermost rows/columns into a one-pixel frame, in place."""
-    padded[0, 1:-1] = padded[1, 1:-1]
-    padded[-1, 1:-1] = padded[-2, 1:-1]
-    padded[:, 0] = padded[:, 1]
-    padded[:, -1] = padded[:, -2]
+def _level_shapes(height: int, width: int) -> list[tuple[int, int]]:
+    """``(h, w)`` of each level, coarse to fine; the last is ``(height, width)``."""
+    levels = max(1, math.ceil(math.log2(max(height, width))))
+    return [
+        (max(1, round(height ** (level / levels))), max(1, round(width ** (level / levels))))
+        for level in range(levels + 1)
+    ]
+
+
+def _nearest_index(size_to: int, size_from: int) -> np.ndarray:
+    """Source index of each destination index for a nearest-neighbour resize."""
+    return (np.arange(size_to, dtype=np.intp) * size_from) // size_to
+
+
+def _project_to_coarse(active: np.ndarray, coarse_h: int, coarse_w: int) -> np.ndarray:
+    """Coarse pixels that a nearest-neighbour upsampling copies into some ``active`` pixel."""
+    fine_h, fine_w = active.shape
+    rows = _nearest_index(fine_h, coarse_h)
+    cols = _nearest_index(fine_w, coarse_w)
+    row_starts = np.searchsorted(rows, np.arange(coarse_h))
+    col_starts = np.searchsorted(cols, np.arange(coarse_w))
+    packed = np.maximum.reduceat(active.view(np.uint8), row_starts, axis=0)
+    return np.maximum.reduceat(packed, col_starts, axis=1).view(bool)
+
+
+def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Dilation of a boolean mask by a ``(2 radius + 1)`` square."""
+    if radius <= 0:
+        return mask.copy()
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    return cv2.dilate(mask.view(np.uint8), kernel).view(bool)
+
+
+def _active_regions(
+    alpha: np.ndarray, shapes: list[tuple[int, int]], iterations: list[int]
+) -> list[np.ndarray | None]:
+    """Per level, the pixels to iterate (``None``: all of them), fine to coarse propagated.
+
+    The finest level needs exact values on ``0 < alpha < 1``; sweeping ``k`` times makes
+    those depend on the start within ``2 k`` pixels, and the start of a level is the
+    coarser level's values at the nearest-neighbour source pixels.
+    """
+    regions: list[np.ndarray | None] = [None] * len(shapes)
+    needed = (alpha > 0.0) & (alpha < 1.0)
+    for level in range(len(shapes) - 1, -1, -1):
+        h, w = shapes[level]
+        if h * w < _RESTRICT_MIN_PIXELS:
+            break
+        active = _dilate(needed, 2 * iterations[level])
+        if active.mean() > _RESTRICT_BELOW:
+            break
+        regions[level] = active
+        if level > 0:
+            needed = _project_to_coarse(active, *shapes[level - 1])
+    return regions
+
+
+@dataclass
+class _Block:
+    """One rectangle of one phase, with everything its update needs precomputed."""
+
+    centre: np.ndarray  # (6, n, m) view into the phase being updated
+    neighbours: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # up, down, left, right
+    weights: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # (n, m) each
+    data: np.ndarray  # (6, n, m): alpha I and (1 - alpha) I
+    m00: np.ndarray  # (n, m) entries of the inverse 2x2 system
+    m01: np.ndarray
+    m11: np.ndarray
+
+
+def _column_runs(columns: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, stop)`` runs of True in a 1-D mask, merging gaps below ``_MERGE_GAP``."""
+    padded = np.concatenate([[False], columns, [False]]).view(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    runs: list[tuple[int, int]] = []
+    for start, stop in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True):
+        if runs and start - runs[-1][1] < _MERGE_GAP:
+            runs[-1] = (runs[-1][0], stop)
+        else:
+            runs.append((start, stop))
+    return runs
+
+
+def _rectangles(h: int, w: int, active: np.ndarray | None) -> list[tuple[int, int, int, int]]:
+    """Image rectangles ``(y0, y1, x0, x1)`` covering the pixels to iterate."""
+    rects = []
+    for y0 in range(0, h, _STRIP_ROWS):
+        y1 = min(h, y0 + _STRIP_ROWS)
+        if active is None:
+            rects.append((y0, y1, 0, w))
+            continue
+        rects.extend((y0, y1, x0, x1) for x0, x1 in _column_runs(active[y0:y1].any(axis=0)))
+    return rects
+
+
+def _make_blocks(
+    phases: list[list[np.ndarray]],
+    image: np.ndarray,
+    alpha_padded: np.ndarray,
+    rects: list[tuple[int, int, int, int]],
+    regularization: np.float32,
+    gradient_weight: np.float32,
+) -> dict[tuple[int, int], list[_Block]]:
+    """Blocks of each phase ``(a, b)`` for the image rectangles ``rects``.
+
+    Phase ``(a, b)`` holds padded pixels ``(2 i + a, 2 j + b)``, i.e. image pixel
+    ``(2 i + a - 1, 2 j + b - 1)``.
+    """
+    blocks: dict[tuple[int, int], list[_Block]] = {phase: [] for phase in _RED + _BLACK}
+    for y0, y1, x0, x1 in rects:
+        for a, b in _RED + _BLACK:
+            i0, i1 = (y0 + 2 - a) // 2, (y1 + 2 - a) // 2
+            j0, j1 = (x0 + 2 - b) // 2, (x1 + 2 - b) // 2
+            if i1 <= i0 or j1 <= j0:
+                continue
+            other_row, other_col = phases[1 - a][b], phases[a][1 - b]
+            du, dd = (0, 1) if a else (-1, 0)
+            dl, dr = (0, 1) if b else (-1, 0)
+            neighbours = (
+                other_row[:, i0 + du:i1 + du, j0:j1],
+                other_row[:, i0 + dd:i1 + dd, j0:j1],
+                other_col[:, i0:i1, j0 + dl:j1 + dl],
+                other_col[:, i0:i1, j0 + dr:j1 + dr],
+            )
+            ys = slice(2 * i0 + a, 2 * i1 + a - 1, 2)
+            xs = slice(2 * j0 + b, 2 * j1 + b - 1, 2)
+            centre_alpha = alpha_padded[ys, xs]
+            shifted = (
+                alpha_padded[ys.start - 1:ys.stop - 1:2, xs],
+                alpha_padded[ys.start + 1:ys.stop + 1:2, xs],
+                alpha_padded[ys, xs.start - 1:xs.stop - 1:2],
+                alpha_padded[ys, xs.start + 1:xs.stop + 1:2],
+            )
+            weights = tuple(
+                regularization + gradient_weight * np.abs(centre_alpha - other)
+                for other in shifted
+            )
+            total = weights[0] + weights[1] + weights[2] + weights[3]
+            one_minus = 1.0 - centre_alpha
+            a00 = centre_alpha * centre_alpha + total
+            a11 = one_minus * one_minus + total
+            a01 = centre_alpha * one_minus
+            inv_det = 1.0 / (a00 * a11 - a01 * a01)
+            colours = image[2 * i0 + a - 1:2 * i1 + a - 2:2, 2 * j0 + b - 1:2 * j1 + b - 2:2]
+            colours = colours.transpose(2, 0, 1)
+            data = np.concatenate([centre_alpha * colours, one_minus * colours], axis=0)
+            blocks[(a, b)].append(_Block(
+                centre=phases[a][b][:, i0:i1, j0:j1],
+                neighbours=neighbours,
+                weights=weights,
+                data=data,
+                m00=a11 * inv_det,
+                m01=-a01 * inv_det,
+                m11=a00 * inv_det,
+            ))
+    return blocks
+
+
+def _update(block: _Block, scratch: np.ndarray) -> None:
+    """Solve every pixel of ``block`` for its (F, B) given its neighbours, in place."""
+    centre = block.centre
+    n, m = centre.shape[1:]
+    size = 6 * n * m
+    rhs = scratch[:size].reshape(6, n, m)
+    term = scratch[size:2 * size].reshape(6, n, m)
+    half = term[:3]
+    up, down, left, right = block.neighbours
+    w_up, w_down, w_left, w_right = block.weights
+    np.multiply(w_up, up, out=rhs)
+    rhs += block.data
+    np.multiply(w_down, down, out=term)
+    rhs += term
+    np.multiply(w_left, left, out=term)
+    rhs += term
+    np.multiply(w_right, right, out=term)
+    rhs += term
+    rhs_f, rhs_b = rhs[:3], rhs[3:]
+    new_f, new_b = centre[:3], centre[3:]
+    np.multiply(block.m00, rhs_f, out=new_f)
+    np.multiply(block.m01, rhs_b, out=half)
+    new_f += half
+    np.multiply(block.m01, rhs_f, out=new_b)
+    np.multiply(block.m11, rhs_b, out=half)
+    new_b += half
+    np.clip(centre, 0.0, 1.0, out=centre)
+
+
+def _refresh_border(phases: list[list[np.ndarray]], h: int, w: int) -> None:
+    """Copy the outermost image rows/columns into the padding frame of the phases."""
+    bottom, bottom_src = ((h + 1) % 2, (h + 1) // 2), (h % 2, h // 2)
+    for b in (0, 1):
+        phases[0][b][:, 0] = phases[1][b][:, 0]
+        phases[bottom[0]][b][:, bottom[1]] = phases[bottom_src[0]][b][:, bottom_src[1]]
+    right, right_src = ((w + 1) % 2, (w + 1) // 2), (w % 2, w // 2)
+    for a in (0, 1):
+        phases[a][0][:, :, 0] = phases[a][1][:, :, 0]
+        phases[a][right[0]][:, :, right[1]] = phases[a][right_src[0]][:, :, right_src[1]]
 
 
 def _solve_level(
     image: np.ndarray,
     alpha: np.ndarray,
-    fb: np.ndarray,
-    regularization: float,
-    gradient_weight: float,
+    start: np.ndarray,
+    regularization: np.float32,
+    gradient_weight: np.float32,
     iterations: int,
+    active: np.ndarray | None,
 ) -> np.ndarray:
     """Red-black block Gauss-Seidel sweeps at one level.
 
     Args:
         image: ``(h, w, 3)`` float32.
         alpha: ``(h, w)`` float32.
-        fb: ``(h, w, 6)`` float32 start: foreground in ``[..., :3]``, background in ``[..., 3:]``.
+        start: ``(6, h + 2, w + 2)`` float32 edge-padded start, channels first:
+            foreground in ``[:3]``, background in ``[3:]``.
+        active: ``(h, w)`` bool pixels to iterate, or ``None`` for all.
 
     Returns:
-        ``(h, w, 6)`` float32 updated foreground and background.
+        ``(6, h, w)`` float32 updated foreground and background, with ``F = I`` where
+        ``alpha == 1`` and ``B = I`` where ``alpha == 0``.
     """
     h, w = alpha.shape
-    a_pad = np.pad(alpha, 1, mode="edge")
-    # Neighbour weights eps + w |alpha_i - alpha_j| for up, down, left, right (0 gradient
-    # across the border, where the replicated neighbour is the pixel itself).
-    shifts = [(slice(0, -2), slice(1, -1)), (slice(2, None), slice(1, -1)),
-              (slice(1, -1), slice(0, -2)), (slice(1, -1), slice(2, None))]
-    weights = [
-        (regularization + gradient_weight * np.abs(alpha - a_pad[sy, sx]))[:, :, None]
-        for sy, sx in shifts
-    ]
-    total = sum(weights)[:, :, 0]
-    a = alpha
-    a00 = a * a + total
-    a11 = (1.0 - a) * (1.0 - a) + total
-    a01 = a * (1.0 - a)
-    inv_det = 1.0 / (a00 * a11 - a01 * a01)
-    m00 = (a11 * inv_det)[:, :, None]
-    m01 = (-a01 * inv_det)[:, :, None]
-    m11 = (a00 * inv_det)[:, :, None]
-    data = np.concatenate([a[:, :, None] * image, (1.0 - a)[:, :, None] * image], axis=2)
+    phases = [[np.ascontiguousarray(start[:, a::2, b::2]) for b in (0, 1)] for a in (0, 1)]
+    if iterations > 0:
+        rects = _rectangles(h, w, active)
+        alpha_padded = np.pad(alpha, 1, mode="edge")
+        blocks = _make_blocks(phases, image, alpha_padded, rects, regularization,
+                              gradient_weight)
+        largest = max((blk.data.size for group in blocks.values() for blk in group), default=0)
+        scratch = np.empty(2 * largest, np.float32)
+        for _ in range(iterations):
+            for colour in (_RED, _BLACK):
+                for phase in colour:
+                    for block in blocks[phase]:
+                        _update(block, scratch)
+                _refresh_border(phases, h, w)
+    result = np.empty((6, h, w), np.float32)
+    for a in (0, 1):
+        for b in (0, 1):
+            rows, cols = (h + a) // 2, (w + b) // 2
+            result[:, 1 - a::2, 1 - b::2] = phases[a][b][:, 1 - a:1 - a + rows, 1 - b:1 - b + cols]
+    colours = image.transpose(2, 0, 1)
+    np.copyto(result[:3], colours, where=(alpha >= 1.0)[None])
+    np.copyto(result[3:], colours, where=(alpha <= 0.0)[None])
+    return result
 
-    padded = np.pad(fb, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    interior = padded[1:-1, 1:-1]
-    red = ((np.arange(h)[:, None] + np.arange(w)[None, :]) % 2 == 0)[:, :, None]
-    rhs = np.empty_like(data)
-    term = np.empty_like(data)
-    new = np.empty_like(data)
-    half = np.empty_like(data[:, :, :3])
-    for _ in range(iterations):
-        for colour in (red, ~red):
-            np.multiply(weights[0], padded[shifts[0]], out=rhs)
-            rhs += data
-            for weight, (sy, sx) in zip(weights[1:], shifts[1:], strict=True):
-                np.multiply(weight, padded[sy, sx], out=term)
-                rhs += term
-            rhs_f, rhs_b = rhs[:, :, :3], rhs[:, :, 3:]
-            np.multiply(m00, rhs_f, out=new[:, :, :3])
-            np.multiply(m01, rhs_b, out=half)
-            new[:, :, :3] += half
-            np.multiply(m01, rhs_f, out=new[:, :, 3:])
-            np.multiply(m11, rhs_b, out=half)
-            new[:, :, 3:] += half
-            np.clip(new, 0.0, 1.0, out=new)
-            np.copyto(interior, new, where=colour)
-            _refresh_border(padded)
-    fb = padded[1:-1, 1:-1].copy()
-    opaque, clear = alpha >= 1.0, alpha <= 0.0
-    fb[:, :, :3][opaque] = image[opaque]
-    fb[:, :, 3:][clear] = image[clear]
-    return fb
+
+def _upsample_padded(values: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Nearest-neighbour resize of ``(6, h', w')`` to ``(6, h + 2, w + 2)``, edge-padded."""
+    rows = _nearest_index(h, values.shape[1])
+    cols = _nearest_index(w, values.shape[2])
+    rows = np.concatenate([rows[:1], rows, rows[-1:]])
+    cols = np.concatenate([cols[:1], cols, cols[-1:]])
+    return np.take(np.take(values, rows, axis=1), cols, axis=2)
 
 
 def estimate_foreground_background(
@@ -144,7 +345,9 @@ def estimate_foreground_background(
 
     Returns:
         ``(F, B)``: float32 ``(H, W, 3)`` arrays in [0, 1]. ``F`` equals the image where
-        ``alpha == 1`` and ``B`` equals it where ``alpha == 0``.
+        ``alpha == 1`` and ``B`` equals it where ``alpha == 0``. ``F`` is optimised where
+        ``alpha > 0`` and ``B`` where ``alpha < 1``; on the other side of the matte they
+        are smooth extrapolations from coarser levels.
 
     Raises:
         InputError: Malformed inputs, different sizes, or invalid parameters.
@@ -162,22 +365,33 @@ def estimate_foreground_background(
             raise InputError(f"must be a non-negative integer, got {value!r}", name)
 
     height, width = alpha.shape
-    levels = max(1, math.ceil(math.log2(max(height, width))))
+    shapes = _level_shapes(height, width)
+    iterations = [
+        small_iterations if h <= small_size and w <= small_size else big_iterations
+        for h, w in shapes
+    ]
+    regions = _active_regions(alpha, shapes, iterations)
     mean = image.reshape(-1, 3).mean(axis=0)
-    fb = np.concatenate([mean, mean]).astype(np.float32).reshape(1, 1, 6)
-    for level in range(levels + 1):
-        h = max(1, round(height ** (level / levels)))
-        w = max(1, round(width ** (level / levels)))
-        small = h <= small_size and w <= small_size
-        fb = _solve_level(
-            _resize_nearest(image, h, w),
-            _resize_nearest(alpha, h, w),
-            _resize_nearest(fb, h, w),
+    values = np.concatenate([mean, mean]).reshape(6, 1, 1)
+    for (h, w), count, active in zip(shapes, iterations, regions, strict=True):
+        if (h, w) == (height, width):
+            level_image, level_alpha = image, alpha
+        else:
+            rows, cols = _nearest_index(h, height), _nearest_index(w, width)
+            level_image = image[rows][:, cols]
+            level_alpha = alpha[rows][:, cols]
+        values = _solve_level(
+            level_image,
+            level_alpha,
+            _upsample_padded(values, h, w),
             np.float32(regularization),
             np.float32(gradient_weight),
-            small_iterations if small else big_iterations,
+            count,
+            active,
         )
-    return fb[:, :, :3].copy(), fb[:, :, 3:].copy()
+    foreground = np.ascontiguousarray(values[:3].transpose(1, 2, 0))
+    background = np.ascontiguousarray(values[3:].transpose(1, 2, 0))
+    return foreground, background
 
 
 def estimate_foreground(
