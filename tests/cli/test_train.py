@@ -19,7 +19,7 @@ def test_train_command_runs_and_resumes(tmp_path, capsys):
     make_synthetic_folders(tmp_path / "data", count=5, size=40, backgrounds=2)
     config = TrainConfig.from_dict({
         "model": {"encoder": "tu-resnet10t", "encoder_depth": 3, "decoder_channels": [8, 8, 8],
-                  "refine_channels": 4, "freeze_bn": True},
+                  "refine_channels": 4, "freeze_bn": "all"},
         "data": {"kind": "folders", "root": str(tmp_path / "data"),
                  "background_dir": str(tmp_path / "data" / "backgrounds"), "val_count": 1,
                  "out_size": 32, "crop_sizes": [32], "max_side": None, "val_max_side": None,

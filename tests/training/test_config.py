@@ -38,7 +38,7 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
         ({"data": {"crop_sizes": 320}}, "data.crop_sizes: expected a list"),
         ({"data": {"kind": "folders"}}, "data.background_dir: kind 'folders' needs"),
         ({"data": {"trimap_radius": [5, 2]}}, "data.trimap_radius"),
-        ({"model": {"freeze_bn": "yes"}}, "model.freeze_bn: expected true or false"),
+        ({"model": {"freeze_bn": "yes"}}, "model.freeze_bn: must be one of"),
         ({"stage": "refinement"}, "model.init_from: stage 'refinement' starts from"),
         ({"model": "big"}, "model: expected a mapping"),
         ({"run": {"device": "tpu"}}, "run.device"),

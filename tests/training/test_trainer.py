@@ -34,7 +34,7 @@ def tiny_config(data_root, stage="encoder-decoder", **sections) -> TrainConfig:
         "stage": stage,
         "seed": 0,
         "model": {"encoder": "tu-resnet10t", "encoder_depth": 3,
-                  "decoder_channels": [16, 8, 8], "refine_channels": 8, "freeze_bn": True},
+                  "decoder_channels": [16, 8, 8], "refine_channels": 8, "freeze_bn": "all"},
         "data": {"kind": "folders", "root": str(data_root),
                  "background_dir": str(data_root / "backgrounds"), "val_count": 2,
                  "out_size": 32, "crop_sizes": [24, 32, 40], "trimap_radius": [1, 3],

@@ -32,6 +32,7 @@ from trimatte.io import atomic_write_bytes
 STAGES = ("encoder-decoder", "refinement", "finetune", "trimap")
 DATA_KINDS = ("shared", "folders", "aisegment")
 SCHEDULES = ("constant", "cosine", "step")
+FREEZE_BN = ("none", "encoder", "all")
 
 
 @dataclass
@@ -47,9 +48,11 @@ class ModelConfig:
         init_from: Checkpoint of a previous stage to start from (``model.pth`` or
             ``checkpoints/last.pt`` of that run); required for ``refinement`` and
             ``finetune``.
-        freeze_bn: Keep BatchNorm layers in eval mode (running statistics fixed).
-            Recommended with small per-process batches, and needed for multi-process
-            CPU runs to equal single-process ones (CPU has no SyncBatchNorm).
+        freeze_bn: Which BatchNorm layers stay in eval mode (running statistics
+            fixed): ``none``, ``encoder`` (the pretrained encoder; recommended with small
+            batches) or ``all`` (needed for multi-process CPU runs to equal
+            single-process ones, as CPU has no SyncBatchNorm; avoid with a randomly
+            initialised decoder, whose activations are then unnormalised).
         sync_bn: Convert BatchNorm to SyncBatchNorm in multi-GPU runs.
     """
 
@@ -59,7 +62,7 @@ class ModelConfig:
     refine_channels: int = 64
     encoder_init: str | None = None
     init_from: str | None = None
-    freeze_bn: bool = False
+    freeze_bn: str = "none"
     sync_bn: bool = True
 
 
@@ -261,6 +264,9 @@ class TrainConfig:
         if self.stage in ("refinement", "finetune") and not self.model.init_from:
             fail("model.init_from", f"stage {self.stage!r} starts from a trained "
                  "encoder-decoder: give the checkpoint of the previous stage")
+        if self.model.freeze_bn not in FREEZE_BN:
+            fail("model.freeze_bn", f"must be one of {', '.join(FREEZE_BN)}, "
+                 f"got {self.model.freeze_bn!r}")
         if not 3 <= self.model.encoder_depth <= 5:
             fail("model.encoder_depth", f"must be 3, 4 or 5, got {self.model.encoder_depth}")
         if (self.model.decoder_channels is not None

@@ -26,7 +26,7 @@ process group (``gloo`` on CPU, ``nccl`` on GPU); the model is wrapped in
 share of the same global batch a single process would draw. Losses are
 per-sample means, so K processes with batch ``B/K`` each compute the same update as
 one process with batch ``B`` (up to float summation order), provided BatchNorm
-statistics do not depend on the split: use ``model.freeze_bn`` on CPU (there is no
+statistics do not depend on the split: use ``model.freeze_bn: all`` on CPU (there is no
 CPU SyncBatchNorm) or ``model.sync_bn`` on GPUs.
 
 Checkpoints and resuming
@@ -307,8 +307,10 @@ def _set_train_mode(model: nn.Module, config: TrainConfig) -> None:
     model.train()
     if config.stage == "refinement":
         model.matting.eval()
-    if config.model.freeze_bn:
-        for module in model.modules():
+    if config.model.freeze_bn != "none":
+        frozen = model if config.model.freeze_bn == "all" else (
+            model.encoder if config.stage == "trimap" else model.matting.encoder)
+        for module in frozen.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.eval()
 
