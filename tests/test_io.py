@@ -122,6 +122,15 @@ def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
 
 
+def test_atomic_write_gives_files_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = io.atomic_write_bytes(tmp_path / "f.bin", b"x")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_write_image_creates_folders(tmp_path):
     out = io.write_image(tmp_path / "a" / "b" / "x.jpg", np.zeros((2, 2, 3), np.float32))
     assert out.is_file()
