@@ -268,7 +268,7 @@ def _refresh_border(phases: list[list[np.ndarray]], h: int, w: int) -> None:
 def _solve_level(
     image: np.ndarray,
     alpha: np.ndarray,
-    start: np.ndarray,
+    phases: list[list[np.ndarray]],
     regularization: np.float32,
     gradient_weight: np.float32,
     iterations: int,
@@ -279,8 +279,9 @@ def _solve_level(
     Args:
         image: ``(h, w, 3)`` float32.
         alpha: ``(h, w)`` float32.
-        start: ``(6, h + 2, w + 2)`` float32 edge-padded start, channels first:
-            foreground in ``[:3]``, background in ``[3:]``.
+        phases: Start values, updated in place: the four phases ``padded[:, a::2, b::2]``
+            (``phases[a][b]``) of the edge-padded ``(6, h + 2, w + 2)`` float32 stack of
+            foreground (``[:3]``) and background (``[3:]``), channels first.
         active: ``(h, w)`` bool pixels to iterate, or ``None`` for all.
 
     Returns:
@@ -288,7 +289,6 @@ def _solve_level(
         ``alpha == 1`` and ``B = I`` where ``alpha == 0``.
     """
     h, w = alpha.shape
-    phases = [[np.ascontiguousarray(start[:, a::2, b::2]) for b in (0, 1)] for a in (0, 1)]
     if iterations > 0:
         rects = _rectangles(h, w, active)
         alpha_padded = np.pad(alpha, 1, mode="edge")
@@ -313,13 +313,17 @@ def _solve_level(
     return result
 
 
-def _upsample_padded(values: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Nearest-neighbour resize of ``(6, h', w')`` to ``(6, h + 2, w + 2)``, edge-padded."""
+def _upsample_phases(values: np.ndarray, h: int, w: int) -> list[list[np.ndarray]]:
+    """Nearest-neighbour resize of ``(6, h', w')`` to ``(h, w)``, edge-padded by one pixel
+    and split into the four phases ``padded[:, a::2, b::2]`` (contiguous copies)."""
     rows = _nearest_index(h, values.shape[1])
     cols = _nearest_index(w, values.shape[2])
     rows = np.concatenate([rows[:1], rows, rows[-1:]])
     cols = np.concatenate([cols[:1], cols, cols[-1:]])
-    return np.take(np.take(values, rows, axis=1), cols, axis=2)
+    return [
+        [np.take(np.take(values, rows[a::2], axis=1), cols[b::2], axis=2) for b in (0, 1)]
+        for a in (0, 1)
+    ]
 
 
 def estimate_foreground_background(
@@ -383,7 +387,7 @@ def estimate_foreground_background(
         values = _solve_level(
             level_image,
             level_alpha,
-            _upsample_padded(values, h, w),
+            _upsample_phases(values, h, w),
             np.float32(regularization),
             np.float32(gradient_weight),
             count,
