@@ -79,8 +79,8 @@ def test_paint_a_line_uses_the_current_brush_and_clips_at_the_border():
     state = EditorState(image, brush_radius=2)
     state.set_brush_label("background")
     state.paint([(-20, 10), (100, 10)])
-    assert np.all(state.trimap[8:13, :] == BACKGROUND)
-    assert np.all(state.trimap[14:, :] == UNKNOWN) and np.all(state.trimap[:7, :] == UNKNOWN)
+    assert np.all(state.trimap[8:13, :] == BACKGROUND)  # 2 * radius + 1 rows, like a dot
+    assert np.all(state.trimap[13:, :] == UNKNOWN) and np.all(state.trimap[:8, :] == UNKNOWN)
 
 
 @pytest.mark.parametrize(

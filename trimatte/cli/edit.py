@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from functools import partial
 from pathlib import Path
 
 from trimatte.errors import InputError, TrimatteError
@@ -92,11 +91,12 @@ def run(args: argparse.Namespace) -> int:
         image = read_image(image_path)
         trimap_path = Path(args.trimap) if args.trimap else None
         band = args.band if args.band is not None else band_width_for(image.shape, 0.01)
-        trimap, status, start_job = None, "", None
+        trimap, status = None, ""
         if start == "file":
             trimap, status = read_trimap(trimap_path), f"loaded {trimap_path.name}"
-        elif start == "auto":  # slow (a network may run): computed once the window is open
-            start_job = partial(automatic_trimap, image, band)
+        elif start == "auto":
+            print("trimatte edit: computing the automatic trimap...", file=sys.stderr, flush=True)
+            trimap, status = automatic_trimap(image, band)
         state = EditorState(
             image,
             trimap,
@@ -116,7 +116,6 @@ def run(args: argparse.Namespace) -> int:
             status=status,
             refine_on_save=not args.fast_save,
             timeout=args.timeout,
-            start_job=start_job,
         )
     except TrimatteError as exc:
         print(f"trimatte edit: error: {exc}", file=sys.stderr)

@@ -55,7 +55,8 @@ KEY_BINDINGS: tuple[tuple[str, str], ...] = (
     ("left drag", "paint with the current brush"),
     ("right drag", "paint background"),
     ("F / B / U", "brush: foreground / background / unknown"),
-    ("wheel, ] / [", "brush radius bigger / smaller"),
+    ("] / [", "brush radius bigger / smaller"),
+    ("wheel", "zoom the view (Qt builds; else brush radius)"),
     ("R + drag", "draw a GrabCut rectangle"),
     ("G", "re-run GrabCut from the strokes"),
     ("D / E", "grow (dilate) / shrink (erode) the unknown band"),
@@ -155,9 +156,6 @@ class EditorWindow:
         start_with_rect: Begin in rectangle mode (``--start rect``).
         status: First status message.
         refine_on_save: Compute the saved alpha at full resolution.
-        start_job: Computes ``(trimap, message)`` for the starting trimap in the
-            background once the window is open (e.g. the automatic trimap); edits
-            wait for it.
     """
 
     def __init__(
@@ -171,13 +169,14 @@ class EditorWindow:
         start_with_rect: bool = False,
         status: str = "",
         refine_on_save: bool = True,
-        start_job: Callable[[], tuple[np.ndarray, str]] | None = None,
     ) -> None:
         self.state = state
         self.outdir = Path(outdir)
         self.stem = stem
         self.preview_side = int(preview_side)
         self.refine_on_save = refine_on_save
+        #: OpenCV's Qt window zooms on the wheel by itself; elsewhere the wheel sizes the brush.
+        self.wheel_sets_radius = not qt_highgui()
         height, width = state.shape
         self.scale = min(1.0, max_display / max(height, width))
         self.display_size = (max(1, round(width * self.scale)), max(1, round(height * self.scale)))
@@ -196,9 +195,6 @@ class EditorWindow:
         self._frame: np.ndarray | None = None
         self._quit_armed = False
         self._dirty = True
-        if start_job is not None:
-            self._start_job("start", start_job, blocking=True)
-            self.status = "computing the starting trimap..."
         if start_with_rect:
             self.status = "drag a rectangle around the subject (GrabCut starts on release)"
 
@@ -237,22 +233,21 @@ class EditorWindow:
         self._dirty = True
         if "error" in job.result:
             self.status = f"{job.kind} failed: {job.result['error']}"
+            print(f"trimatte edit: {self.status}", file=sys.stderr, flush=True)
             return
         value = job.result.get("value")
         if job.kind in ("preview", "refine"):
             self.state.set_alpha(value, job.version, full_res=job.kind == "refine")
             if job.kind == "refine":
                 self.status = "alpha refined at full resolution"
-        elif job.kind == "start":
-            trimap, message = value
-            self.state.reset(trimap, message)
-            self.status = message
         elif job.kind == "grabcut":
             name = job.result.get("name", "GrabCut")
             self.state.set_trimap(value, name)
             self.status = self.state.message
         elif job.kind == "save":
             self.status = f"saved: {', '.join(p.name for p in value.values())}"
+            print(f"trimatte edit: saved {', '.join(str(p) for p in value.values())}",
+                  file=sys.stderr, flush=True)
 
     def _busy(self) -> bool:
         if self._job is not None and self._job.blocking:
@@ -283,6 +278,8 @@ class EditorWindow:
         self._dirty = True
         point = self._to_image(x, y)
         if event == cv2.EVENT_MOUSEWHEEL:
+            if not self.wheel_sets_radius:  # Qt's highgui zooms the view on the wheel
+                return
             delta = wheel_delta(flags)
             step = RADIUS_STEP if delta > 0 else -RADIUS_STEP
             self.state.set_brush_radius(self.state.brush_radius + step)
@@ -500,6 +497,14 @@ class EditorWindow:
         return 0
 
 
+def qt_highgui() -> bool:
+    """True if OpenCV's highgui windows are Qt windows (they zoom on the mouse wheel)."""
+    for line in cv2.getBuildInformation().splitlines():
+        if line.strip().startswith("GUI:"):
+            return "QT" in line.upper()
+    return False
+
+
 def _window_closed() -> bool:
     try:
         return cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1
@@ -533,7 +538,25 @@ def run_editor(state: EditorState, **options: Any) -> int:
     if reason is not None:
         raise InputError(reason, "display")
     timeout = options.pop("timeout", None)
+    _import_workers()
     return EditorWindow(state, **options).run(timeout=timeout)
+
+
+def _import_workers() -> None:
+    """Import what the background jobs use, in the main thread, before the window opens.
+
+    Importing heavy modules (torch, numba) from a worker thread while Qt runs
+    its event loop was seen to leave ``waitKey`` blocked for good; importing
+    them up front avoids that (and the first job's delay).
+    """
+    import importlib
+
+    for name in ("trimatte.matting.closed_form", "trimatte.foreground.estimation",
+                 "trimatte.foreground.compositing", "trimatte.trimap.grabcut"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # reported in the status bar when a job needs it
+            pass
 
 
 __all__ = [
@@ -543,6 +566,7 @@ __all__ = [
     "display_available",
     "draw_help",
     "draw_status",
+    "qt_highgui",
     "run_editor",
     "wheel_delta",
 ]

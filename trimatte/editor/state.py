@@ -141,7 +141,8 @@ def stroke_mask(shape: tuple[int, ...], points: np.ndarray, radius: int) -> np.n
     for p in pts:
         cv2.circle(mask, p, radius, 1, thickness=-1)
     for p, q in itertools.pairwise(pts):
-        cv2.line(mask, p, q, 1, thickness=2 * radius + 1)
+        # OpenCV's thick lines are thickness / 2 rounded up to each side: 2r matches the disc
+        cv2.line(mask, p, q, 1, thickness=2 * radius)
     return mask.astype(bool)
 
 
