@@ -54,8 +54,8 @@ def _reference(image, alpha, eps=1e-5, weight=1.0, small_iterations=10, big_iter
     """The same multi-level scheme, sweeping every pixel of every level."""
     height, width = alpha.shape
     levels = max(1, int(np.ceil(np.log2(max(height, width)))))
-    mean = image.reshape(-1, 3).mean(axis=0)
-    fb = np.concatenate([mean, mean]).astype(np.float32).reshape(1, 1, 6)
+    mean = image.reshape(-1, 3).astype(np.float64).mean(axis=0).astype(np.float32)
+    fb = np.concatenate([mean, mean]).reshape(1, 1, 6)
     for level in range(levels + 1):
         h = max(1, round(height ** (level / levels)))
         w = max(1, round(width ** (level / levels)))
@@ -115,6 +115,17 @@ def test_matches_reference_with_tiny_blocks(h, w, big_iterations, seed):
         patch.setattr(estimation, "_STRIP_ROWS", 4)
         patch.setattr(estimation, "_MERGE_GAP", 2)
         _assert_matches_reference(image, alpha, big_iterations=big_iterations, small_size=8)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (2, 1), (3, 2)])
+def test_matches_reference_on_the_smallest_images(shape):
+    # One sweep per level, so that every level's result visibly feeds the next.
+    rng = np.random.default_rng(sum(shape))
+    image = rng.random((*shape, 3), dtype=np.float32)
+    alpha = rng.uniform(0.2, 0.8, shape).astype(np.float32)
+    _assert_matches_reference(image, alpha, small_iterations=1)
+    est_f, est_b = estimate_foreground_background(image, alpha, small_iterations=1)
+    assert est_f.shape == est_b.shape == (*shape, 3)
 
 
 def _dense_minimiser(image, alpha, eps, weight):
