@@ -161,10 +161,29 @@ def _rectangles(h: int, w: int, active: np.ndarray | None) -> list[tuple[int, in
     return rects
 
 
+def _neighbours(
+    phases: list[list[np.ndarray]], a: int, b: int, rows: slice, cols: slice
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the up, down, left and right neighbours of ``phases[a][b][..., rows, cols]``.
+
+    Up/down neighbours lie in phase ``(1 - a, b)``, left/right ones in ``(a, 1 - b)``, at
+    the same index or one before/after it.
+    """
+    du, dd = (0, 1) if a else (-1, 0)
+    dl, dr = (0, 1) if b else (-1, 0)
+    other_row, other_col = phases[1 - a][b], phases[a][1 - b]
+    return (
+        other_row[..., rows.start + du:rows.stop + du, cols],
+        other_row[..., rows.start + dd:rows.stop + dd, cols],
+        other_col[..., rows, cols.start + dl:cols.stop + dl],
+        other_col[..., rows, cols.start + dr:cols.stop + dr],
+    )
+
+
 def _make_blocks(
     phases: list[list[np.ndarray]],
     image: np.ndarray,
-    alpha_padded: np.ndarray,
+    alpha_phases: list[list[np.ndarray]],
     rects: list[tuple[int, int, int, int]],
     regularization: np.float32,
     gradient_weight: np.float32,
@@ -172,7 +191,8 @@ def _make_blocks(
     """Blocks of each phase ``(a, b)`` for the image rectangles ``rects``.
 
     Phase ``(a, b)`` holds padded pixels ``(2 i + a, 2 j + b)``, i.e. image pixel
-    ``(2 i + a - 1, 2 j + b - 1)``.
+    ``(2 i + a - 1, 2 j + b - 1)``; ``alpha_phases`` are the same phases of the
+    edge-padded matte.
     """
     blocks: dict[tuple[int, int], list[_Block]] = {phase: [] for phase in _RED + _BLACK}
     for y0, y1, x0, x1 in rects:
@@ -181,45 +201,43 @@ def _make_blocks(
             j0, j1 = (x0 + 2 - b) // 2, (x1 + 2 - b) // 2
             if i1 <= i0 or j1 <= j0:
                 continue
-            other_row, other_col = phases[1 - a][b], phases[a][1 - b]
-            du, dd = (0, 1) if a else (-1, 0)
-            dl, dr = (0, 1) if b else (-1, 0)
-            neighbours = (
-                other_row[:, i0 + du:i1 + du, j0:j1],
-                other_row[:, i0 + dd:i1 + dd, j0:j1],
-                other_col[:, i0:i1, j0 + dl:j1 + dl],
-                other_col[:, i0:i1, j0 + dr:j1 + dr],
-            )
-            ys = slice(2 * i0 + a, 2 * i1 + a - 1, 2)
-            xs = slice(2 * j0 + b, 2 * j1 + b - 1, 2)
-            centre_alpha = alpha_padded[ys, xs]
-            shifted = (
-                alpha_padded[ys.start - 1:ys.stop - 1:2, xs],
-                alpha_padded[ys.start + 1:ys.stop + 1:2, xs],
-                alpha_padded[ys, xs.start - 1:xs.stop - 1:2],
-                alpha_padded[ys, xs.start + 1:xs.stop + 1:2],
-            )
-            weights = tuple(
-                regularization + gradient_weight * np.abs(centre_alpha - other)
-                for other in shifted
-            )
-            total = weights[0] + weights[1] + weights[2] + weights[3]
+            rows, cols = slice(i0, i1), slice(j0, j1)
+            centre_alpha = alpha_phases[a][b][rows, cols]
+            weights = []
+            for other in _neighbours(alpha_phases, a, b, rows, cols):
+                weight = np.subtract(centre_alpha, other)
+                np.abs(weight, out=weight)
+                weight *= gradient_weight
+                weight += regularization
+                weights.append(weight)
+            total = weights[0] + weights[1]
+            total += weights[2]
+            total += weights[3]
             one_minus = 1.0 - centre_alpha
-            a00 = centre_alpha * centre_alpha + total
-            a11 = one_minus * one_minus + total
+            a00 = centre_alpha * centre_alpha
+            a00 += total
+            a11 = one_minus * one_minus
+            a11 += total
             a01 = centre_alpha * one_minus
-            inv_det = 1.0 / (a00 * a11 - a01 * a01)
+            inv_det = a00 * a11
+            inv_det -= a01 * a01
+            np.divide(1.0, inv_det, out=inv_det)
             colours = image[2 * i0 + a - 1:2 * i1 + a - 2:2, 2 * j0 + b - 1:2 * j1 + b - 2:2]
             colours = colours.transpose(2, 0, 1)
-            data = np.concatenate([centre_alpha * colours, one_minus * colours], axis=0)
+            data = np.empty((6, i1 - i0, j1 - j0), np.float32)
+            np.multiply(centre_alpha, colours, out=data[:3])
+            np.multiply(one_minus, colours, out=data[3:])
+            a11 *= inv_det
+            a00 *= inv_det
+            a01 *= inv_det
             blocks[(a, b)].append(_Block(
-                centre=phases[a][b][:, i0:i1, j0:j1],
-                neighbours=neighbours,
-                weights=weights,
+                centre=phases[a][b][:, rows, cols],
+                neighbours=_neighbours(phases, a, b, rows, cols),
+                weights=tuple(weights),
                 data=data,
-                m00=a11 * inv_det,
-                m01=-a01 * inv_det,
-                m11=a00 * inv_det,
+                m00=a11,
+                m01=np.negative(a01, out=a01),
+                m11=a00,
             ))
     return blocks
 
@@ -289,7 +307,9 @@ def _solve_level(
     if iterations > 0:
         rects = _rectangles(h, w, active)
         alpha_padded = np.pad(alpha, 1, mode="edge")
-        blocks = _make_blocks(phases, image, alpha_padded, rects, regularization,
+        alpha_phases = [[np.ascontiguousarray(alpha_padded[a::2, b::2]) for b in (0, 1)]
+                        for a in (0, 1)]
+        blocks = _make_blocks(phases, image, alpha_phases, rects, regularization,
                               gradient_weight)
         largest = max((blk.data.size for group in blocks.values() for blk in group), default=0)
         scratch = np.empty(2 * largest, np.float32)
