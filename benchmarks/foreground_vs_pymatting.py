@@ -7,6 +7,7 @@ kept), and the table reports seconds, the speed ratio pymatting / trimatte and t
 ``|F_trimatte - F_pymatting|`` over pixels with ``alpha > 0.05``.
 
     python benchmarks/foreground_vs_pymatting.py [--data DIR] [--repeat 3] [--quick]
+                                                 [--numba-threads N]
 
 pymatting's first call (numba compilation or loading its on-disk cache) is timed on a
 small image and reported separately, not counted in the table. Exit code 2 when the
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder with image/*.jpg and alpha/*.png (default: %(default)s)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per image, best kept")
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK_IMAGES} images only")
+    parser.add_argument("--numba-threads", type=int, default=None,
+                        help="threads for pymatting's parallel numba loops (default: numba's)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
@@ -124,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.quick:
         pairs = pairs[:QUICK_IMAGES]
+    import numba
+
+    if args.numba_threads is not None:
+        numba.set_num_threads(max(1, min(args.numba_threads, numba.config.NUMBA_NUM_THREADS)))
 
     rng = np.random.default_rng(0)
     small_image = rng.random((64, 64, 3), dtype=np.float32)
@@ -154,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Foreground estimation, best of {args.repeat} runs; mean|dF| over alpha > "
           f"{REGION_ALPHA}; speed-up = pymatting s / trimatte s; {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f} at the end")
+          f"numba threads {numba.get_num_threads()}, load average {os.getloadavg()[0]:.1f} "
+          "at the end")
     print(f"first call (not in the table): pymatting {warm_up_theirs:.3f} s "
           f"(numba compile or cache load), trimatte {warm_up_ours:.3f} s")
     print(format_table(rows))

@@ -32,10 +32,11 @@ Implementation (pure vectorised NumPy, float32):
   into runs of columns that contain *active* pixels only. The output needs ``F`` where
   ``alpha > 0`` and ``B`` where ``alpha < 1``; elsewhere the closed-form answer
   (``F = I`` or ``B = I``) is used. After ``k`` red-black sweeps a pixel's value depends
-  only on start values within ``2 k`` pixels, so the pixels that matter are the unknown
-  region ``0 < alpha < 1`` dilated by ``2 k``, plus, one level coarser, every pixel
-  whose value is upsampled into that set, dilated again, and so on. Only those pixels
-  are iterated (the rest keep the value upsampled from the coarser level), which gives
+  only on start values within ``2 k`` pixels (4-neighbour steps), so the pixels that
+  matter are the unknown region ``0 < alpha < 1`` grown by ``2 k``, plus, one level
+  coarser, every pixel whose value is upsampled into that set, grown again, and so on.
+  Only those pixels (less the outermost ring, whose start values suffice) are iterated
+  (the rest keep the value upsampled from the coarser level), which gives
   on ``0 < alpha < 1`` the same numbers as sweeping the whole image at every level.
 """
 
@@ -91,12 +92,14 @@ def _project_to_coarse(active: np.ndarray, coarse_h: int, coarse_w: int) -> np.n
     return np.maximum.reduceat(packed, col_starts, axis=1).view(bool)
 
 
-def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Dilation of a boolean mask by a ``(2 radius + 1)`` square."""
-    if radius <= 0:
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+
+
+def _grow(mask: np.ndarray, distance: int) -> np.ndarray:
+    """Pixels within 4-neighbour (city-block) ``distance`` of a True pixel of ``mask``."""
+    if distance <= 0:
         return mask.copy()
-    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-    return cv2.dilate(mask.view(np.uint8), kernel).view(bool)
+    return cv2.dilate(mask.view(np.uint8), _CROSS, iterations=distance).view(bool)
 
 
 def _active_regions(
@@ -104,9 +107,11 @@ def _active_regions(
 ) -> list[np.ndarray | None]:
     """Per level, the pixels to iterate (``None``: all of them), fine to coarse propagated.
 
-    The finest level needs exact values on ``0 < alpha < 1``; sweeping ``k`` times makes
-    those depend on the start within ``2 k`` pixels, and the start of a level is the
-    coarser level's values at the nearest-neighbour source pixels.
+    The finest level needs exact values on ``0 < alpha < 1``. A half-sweep moves
+    information by one pixel (4-neighbours), so after ``k`` sweeps (``2 k`` half-sweeps)
+    these values depend on the *updated* values of pixels within ``2 k - 1`` steps, which
+    must be iterated, and on the *start* values within ``2 k`` steps, which are the coarser
+    level's values at their nearest-neighbour source pixels: those are needed there.
     """
     regions: list[np.ndarray | None] = [None] * len(shapes)
     needed = (alpha > 0.0) & (alpha < 1.0)
@@ -114,12 +119,13 @@ def _active_regions(
         h, w = shapes[level]
         if h * w < _RESTRICT_MIN_PIXELS:
             break
-        active = _dilate(needed, 2 * iterations[level])
+        active = _grow(needed, 2 * iterations[level] - 1)
         if np.count_nonzero(active) > _RESTRICT_BELOW * active.size:
             break
         regions[level] = active
         if level > 0:
-            needed = _project_to_coarse(active, *shapes[level - 1])
+            cone = _grow(active, 1) if iterations[level] > 0 else needed
+            needed = _project_to_coarse(cone, *shapes[level - 1])
     return regions
 
 
