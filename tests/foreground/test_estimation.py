@@ -128,6 +128,20 @@ def test_matches_reference_on_the_smallest_images(shape):
     assert est_f.shape == est_b.shape == (*shape, 3)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 50), st.integers(1, 50), st.data())
+def test_projection_to_coarse_level_is_the_set_of_upsampling_sources(fine_h, fine_w, data):
+    coarse_h = data.draw(st.integers(1, fine_h))
+    coarse_w = data.draw(st.integers(1, fine_w))
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    active = np.random.default_rng(seed).random((fine_h, fine_w)) < 0.1
+    expected = np.zeros((coarse_h, coarse_w), bool)
+    ys, xs = np.nonzero(active)
+    expected[ys * coarse_h // fine_h, xs * coarse_w // fine_w] = True
+    np.testing.assert_array_equal(
+        estimation._project_to_coarse(active, coarse_h, coarse_w), expected)
+
+
 def _dense_minimiser(image, alpha, eps, weight):
     """Exact minimiser of the cost by a sparse linear solve (one system per channel)."""
     h, w = alpha.shape

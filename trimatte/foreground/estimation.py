@@ -28,7 +28,7 @@ Implementation (pure vectorised NumPy, float32):
   columns of the edge-padded ``(6, h + 2, w + 2)`` stack of ``F`` and ``B``. A pixel's
   four neighbours lie in the two phases of the other colour at offsets of 0 or 1, so a
   half-sweep touches exactly the pixels it updates, with contiguous memory.
-* The work is cut into strips of rows (cache-sized blocks) and, at the fine levels,
+* The work is cut into strips of rows and, at the fine levels,
   into runs of columns that contain *active* pixels only. The output needs ``F`` where
   ``alpha > 0`` and ``B`` where ``alpha < 1``; elsewhere the closed-form answer
   (``F = I`` or ``B = I``) is used. After ``k`` red-black sweeps a pixel's value depends
@@ -54,10 +54,12 @@ from trimatte.image import as_alpha, as_image, check_same_size
 __all__ = ["estimate_foreground", "estimate_foreground_background"]
 
 #: Image rows per block of work (even, so blocks start on the same checkerboard colour).
-_STRIP_ROWS = 32
+#: Blocks are large because each costs ~17 NumPy calls per half-sweep (measured on AM-2k:
+#: 32 rows were 20% slower, whole-image blocks 70% slower at full resolution).
+_STRIP_ROWS = 96
 #: Column gaps shorter than this between active runs of a strip are swept anyway
 #: (fewer, larger blocks; the extra pixels are harmless additional iterations).
-_MERGE_GAP = 48
+_MERGE_GAP = 128
 #: A level whose active pixels exceed this fraction is swept in full.
 _RESTRICT_BELOW = 0.55
 #: Levels with fewer pixels than this are swept in full (the bookkeeping costs more).
@@ -81,15 +83,22 @@ def _nearest_index(size_to: int, size_from: int) -> np.ndarray:
     return (np.arange(size_to, dtype=np.intp) * size_from) // size_to
 
 
+def _any_in_groups(mask: np.ndarray, index: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """OR of the entries of ``mask`` along ``axis`` grouped by the nondecreasing ``index``
+    (entry ``k`` belongs to group ``index[k]``, ``size`` groups, none empty)."""
+    starts = np.searchsorted(index, np.arange(size))
+    stops = np.append(starts[1:], index.size)
+    result = np.take(mask, starts, axis=axis)
+    for offset in range(1, int((stops - starts).max())):
+        result |= np.take(mask, np.minimum(starts + offset, stops - 1), axis=axis)
+    return result
+
+
 def _project_to_coarse(active: np.ndarray, coarse_h: int, coarse_w: int) -> np.ndarray:
     """Coarse pixels that a nearest-neighbour upsampling copies into some ``active`` pixel."""
     fine_h, fine_w = active.shape
-    rows = _nearest_index(fine_h, coarse_h)
-    cols = _nearest_index(fine_w, coarse_w)
-    row_starts = np.searchsorted(rows, np.arange(coarse_h))
-    col_starts = np.searchsorted(cols, np.arange(coarse_w))
-    packed = np.maximum.reduceat(active.view(np.uint8), row_starts, axis=0)
-    return np.maximum.reduceat(packed, col_starts, axis=1).view(bool)
+    rows = _any_in_groups(active, _nearest_index(fine_h, coarse_h), coarse_h, axis=0)
+    return _any_in_groups(rows, _nearest_index(fine_w, coarse_w), coarse_w, axis=1)
 
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
@@ -274,7 +283,7 @@ def _update(block: _Block, scratch: np.ndarray) -> None:
     np.multiply(block.m01, rhs_f, out=new_b)
     np.multiply(block.m11, rhs_b, out=half)
     new_b += half
-    np.clip(centre, 0.0, 1.0, out=centre)
+    centre.clip(0.0, 1.0, out=centre)
 
 
 def _refresh_border(phases: list[list[np.ndarray]], h: int, w: int) -> None:
