@@ -316,7 +316,6 @@ def _solve_level(
             (``phases[a][b]``) of the edge-padded ``(6, h + 2, w + 2)`` float32 stack of
             foreground (``[:3]``) and background (``[3:]``), channels first.
         active: ``(h, w)`` bool pixels to iterate, or ``None`` for all.
-
     """
     h, w = alpha.shape
     if iterations > 0:
@@ -394,8 +393,9 @@ def estimate_foreground_background(
     Returns:
         ``(F, B)``: float32 ``(H, W, 3)`` arrays in [0, 1]. ``F`` equals the image where
         ``alpha == 1`` and ``B`` equals it where ``alpha == 0``. ``F`` is optimised where
-        ``alpha > 0`` and ``B`` where ``alpha < 1``; on the other side of the matte they
-        are smooth extrapolations from coarser levels.
+        ``alpha > 0`` and ``B`` where ``alpha < 1``; on the other side of the matte,
+        away from the unknown region, they hold values carried up from coarser levels
+        (nearest-neighbour upsampled, so blocky far from the edge of the matte).
 
     Raises:
         InputError: Malformed inputs, different sizes, or invalid parameters.
