@@ -79,3 +79,9 @@ def test_eval_dataset_keeps_odd_sizes_and_fixed_trimap(fixture_data):
     torch.testing.assert_close(item["trimap"], dataset[1]["trimap"], rtol=0, atol=0)
     assert item["name"] == pairs[1].name
     assert MatteEvalDataset(pairs, max_side=20)[0]["image"].shape == (3, 20, 20)
+
+
+def test_shrunk_mattes_stay_within_unit_range(fixture_data):
+    pairs, _ = fixture_data
+    alpha = MatteEvalDataset(pairs, max_side=17, band=2).arrays(0)["alpha"]
+    assert alpha.min() >= 0.0 and alpha.max() <= 1.0

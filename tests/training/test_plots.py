@@ -33,3 +33,9 @@ def test_figure_has_curves_and_one_row_per_sample(tmp_path):
 def test_degenerate_charts_do_not_fail(values):
     chart = plots.line_chart("t", [(list(range(len(values))), values, plots.RED)])
     assert chart.shape == (*plots.PANEL, 3)
+
+
+def test_float_and_uint8_panels_are_scaled_by_dtype():
+    white_float = plots._gray_rgb(np.full((2, 2), 1.0000002, np.float32))
+    white_uint8 = plots._gray_rgb(np.full((2, 2), 255, np.uint8))
+    assert white_float.min() == 255 and white_uint8.min() == 255

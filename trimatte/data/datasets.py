@@ -70,6 +70,8 @@ class _PairCache:
         if path in self._store:
             return self._store[path]
         array = augment.limit_size(reader(path), self.max_side)
+        if self.max_side is not None:  # area resampling can overshoot [0, 1] by 1 ulp
+            array = np.clip(array, 0.0, 1.0)
         if self.cache:
             self._store[path] = array
         return array

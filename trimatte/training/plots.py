@@ -101,9 +101,8 @@ def line_chart(
 
 
 def _gray_rgb(array: np.ndarray) -> np.ndarray:
-    array = np.asarray(array, np.float32)
-    if array.dtype == np.uint8 or array.max(initial=0) > 1.0:
-        array = array / 255.0
+    scale = 255.0 if np.asarray(array).dtype == np.uint8 else 1.0
+    array = np.asarray(array, np.float32) / scale
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
     return np.clip(array * 255.0, 0, 255).astype(np.uint8)
