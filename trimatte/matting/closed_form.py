@@ -115,16 +115,21 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray, *, epsilon: float =
     free = free_pixels(unknown, r, weight)
     matrix, rhs = constrained_system(image, trimap, free, eps, r, weight)
     assembled = time.perf_counter()
-    solution, report = solve_spd(matrix, rhs, rtol=rtol)
+    free_flat = np.flatnonzero(free)
+    # Solve for the correction to the trimap's own guess (0/1 on the softly
+    # constrained known pixels): otherwise the large lambda_ * t part of the
+    # right-hand side would make a relative residual meaningless for the unknowns.
+    guess = alpha.reshape(-1)[free_flat].astype(np.float64)
+    rhs -= matrix @ guess
+    correction, report = solve_spd(matrix, rhs, rtol=rtol)
+    solution = guess + correction
     LOGGER.info(
         "closed-form %dx%d: %d free pixels, %d nonzeros, assembly %.2fs, solve %.2fs "
         "(%s, %d iterations, residual %.1e)",
         image.shape[1], image.shape[0], rhs.size, matrix.nnz, assembled - started,
         time.perf_counter() - assembled, report.method, report.iterations, report.residual,
     )
-    flat = alpha.reshape(-1)
-    free_flat = np.flatnonzero(free)
-    flat[free_flat] = solution
+    alpha.reshape(-1)[free_flat] = solution
     np.clip(alpha, 0.0, 1.0, out=alpha)
     alpha[foreground] = 1.0
     alpha[trimap == BACKGROUND] = 0.0

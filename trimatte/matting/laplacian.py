@@ -24,8 +24,8 @@ from trimatte.errors import InputError
 from trimatte.image import as_image
 
 #: Windows processed together during assembly: bounds the temporary memory to
-#: about ``chunk * |w|^2 * 8`` bytes (~40 MB for r = 1).
-_CHUNK = 1 << 16
+#: about ``chunk * |w|^2 * 8`` bytes (~21 MB for r = 1).
+_CHUNK = 1 << 15
 
 
 def window_offsets(window_radius: int) -> tuple[np.ndarray, np.ndarray]:
@@ -186,9 +186,9 @@ def laplacian_stencil(image: np.ndarray, rows: np.ndarray, epsilon: float = 1e-7
     column_of = ((wy[None, :] - wy[:, None] + 2 * r) * stencil_side
                  + (wx[None, :] - wx[:, None] + 2 * r))
     centres = window_centres((height, width), r, touching=rows)
+
     for start in range(0, centres.size, _CHUNK):
-        chunk = centres[start:start + _CHUNK]
-        pixels = chunk[:, None] + flat_offsets[None, :]
+        pixels = centres[start:start + _CHUNK, None] + flat_offsets[None, :]
         blocks = window_coefficients(flat_image[pixels].astype(np.float64), epsilon)
         targets = row_index[pixels]
         targets[targets < 0] = n_rows
