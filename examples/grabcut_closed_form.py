@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trimatte.matting.closed_form import closed_form_alpha
-
 import trimatte
 from trimatte.foreground.estimation import estimate_foreground
+from trimatte.matting.closed_form import closed_form_alpha
 from trimatte.trimap.grabcut import grabcut_trimap
 from trimatte.visualize import contact_sheet
 
