@@ -201,3 +201,29 @@ def test_bad_trimaps_raise_trimap_error(trimap, message):
 def test_bad_parameters_raise_input_error(kwargs, name):
     with pytest.raises(InputError, match=name):
         closed_form_alpha(np.zeros((10, 10, 3), np.float32), stripes_trimap((10, 10)), **kwargs)
+
+
+def test_non_finite_preconditioner_falls_back_and_logs(monkeypatch, caplog, rng):
+    image = rng.random((12, 12, 3)).astype(np.float32)
+    trimap = stripes_trimap((12, 12))
+    expected = closed_form_alpha(image, trimap, epsilon=1e-3, rtol=1e-10)
+    real = closed_form._lu_preconditioner
+
+    def broken_in_float32(matrix, dtype):
+        if dtype == np.float32:
+            return lambda vector: np.full_like(vector, np.nan)
+        return real(matrix, dtype)
+
+    monkeypatch.setattr(closed_form, "_lu_preconditioner", broken_in_float32)
+    with caplog.at_level(logging.WARNING, logger="trimatte.matting.closed_form"):
+        result = closed_form_alpha(image, trimap, epsilon=1e-3, rtol=1e-10)
+    assert any("lu32 preconditioner stalled" in r.getMessage() for r in caplog.records)
+    np.testing.assert_allclose(result, expected, atol=1e-6)
+
+
+def test_soft_constraints_converge_with_the_default_tolerance(rng):
+    # the lambda_ * t part of the right-hand side must not hide the unknowns' residual
+    image = rng.random((24, 30, 3)).astype(np.float32)
+    trimap = stripes_trimap((24, 30))
+    expected = dense_reference(image, trimap, 1e-7, 100.0)
+    np.testing.assert_allclose(closed_form_alpha(image, trimap), expected, atol=1e-3)

@@ -195,9 +195,12 @@ def constrained_system(image: np.ndarray, trimap: np.ndarray, free: np.ndarray,
     index[free_flat] = np.arange(n)
     column_index = index[columns]
     in_system = inside & (column_index >= 0) & (values != 0)
-    target = (trimap.reshape(-1) == FOREGROUND).astype(np.float64)
-    fixed_foreground = inside & (column_index < 0) & (target[columns] > 0)
-    rhs = -np.where(fixed_foreground, values, 0.0).sum(axis=1)
+    is_foreground = trimap.reshape(-1) == FOREGROUND
+    target = is_foreground.astype(np.float64)
+    fixed_foreground = is_foreground[columns]
+    fixed_foreground &= inside
+    fixed_foreground &= column_index < 0
+    rhs = -np.einsum("ij,ij->i", values, fixed_foreground)
     if not math.isinf(lambda_):
         known = trimap.reshape(-1)[free_flat] != UNKNOWN
         centre = values.shape[1] // 2
@@ -265,7 +268,7 @@ def _lu_preconditioner(matrix: scipy.sparse.csr_matrix, dtype: type) -> Precondi
     pivots keeps the fill of an SPD matrix low.
 
     Raises:
-        RuntimeError: SuperLU found the matrix singular, or the factor is not finite.
+        RuntimeError: SuperLU found the matrix exactly singular.
     """
     factor = scipy.sparse.linalg.splu(
         matrix.astype(dtype).tocsc(),
@@ -273,10 +276,8 @@ def _lu_preconditioner(matrix: scipy.sparse.csr_matrix, dtype: type) -> Precondi
         diag_pivot_thresh=0.0,
         options={"SymmetricMode": True},
     )
-    probe = factor.solve(np.ones(matrix.shape[0], dtype=dtype))
-    if not np.all(np.isfinite(probe)):
-        raise RuntimeError("the factor is not finite (numerically singular matrix)")
-
+    # A factor that is not finite (numerically singular matrix) makes CG stall at
+    # its first step, which :func:`solve_spd` treats as a failure and falls back.
     def apply(vector: np.ndarray) -> np.ndarray:
         return factor.solve(vector.astype(dtype)).astype(np.float64)
 
