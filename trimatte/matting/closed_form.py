@@ -270,8 +270,13 @@ def _lu_preconditioner(matrix: scipy.sparse.csr_matrix, dtype: type) -> Precondi
     Raises:
         RuntimeError: SuperLU found the matrix exactly singular.
     """
+    # ``A`` is symmetric, so its CSR arrays are also its CSC arrays: share the index
+    # arrays instead of converting (saves time and a copy during the factorisation).
+    transposed = scipy.sparse.csc_matrix(
+        (matrix.data.astype(dtype), matrix.indices, matrix.indptr), shape=matrix.shape
+    )
     factor = scipy.sparse.linalg.splu(
-        matrix.astype(dtype).tocsc(),
+        transposed,
         permc_spec="MMD_AT_PLUS_A",
         diag_pivot_thresh=0.0,
         options={"SymmetricMode": True},
