@@ -53,7 +53,8 @@ class SolveReport:
     """How a linear solve went (for logging and benchmarks).
 
     Attributes:
-        method: ``"lu32"``, ``"lu64"`` or ``"jacobi"``: the preconditioner used.
+        method: ``"lu32"``, ``"lu64"`` or ``"jacobi"``: the preconditioner used
+            (``"none"`` when the right-hand side is zero and nothing was solved).
         iterations: CG iterations.
         residual: Final relative residual ``|b - A x| / |b|``.
         converged: Whether ``residual <= rtol``.
