@@ -107,3 +107,15 @@ def test_model_without_config_cannot_be_saved(tmp_path):
     with pytest.raises(InputError, match="config"):
         save_checkpoint(nn.Linear(2, 2), tmp_path / "linear.pth")
     assert not (tmp_path / "linear.pth").exists()
+
+
+def test_half_precision_checkpoint_is_smaller_and_loads_as_float32(tmp_path):
+    model = tiny_dim().eval()
+    full = save_checkpoint(model, tmp_path / "full.pth")
+    half = save_checkpoint(model, tmp_path / "half.pth", half=True)
+    assert half.stat().st_size < 0.7 * full.stat().st_size
+    loaded = load_model(half)
+    for key, value in model.state_dict().items():
+        got = loaded.state_dict()[key]
+        assert got.dtype == value.dtype, key
+        assert torch.allclose(got.float(), value.float(), rtol=1e-3, atol=1e-4), key

@@ -85,6 +85,8 @@ def save_checkpoint(
     path: str | Path,
     metadata: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
+    *,
+    half: bool = False,
 ) -> Path:
     """Write ``model``'s weights, config and ``metadata`` to ``path`` atomically.
 
@@ -94,6 +96,8 @@ def save_checkpoint(
         path: Target file (``.pth`` by convention); parent folders are created.
         metadata: JSON-like extra information (numbers, strings, lists, dicts).
         config: Overrides ``model.config``.
+        half: Store floating-point tensors as float16 (half the size, for shipping);
+            :func:`load_model` casts them back to the model's float32.
 
     Returns:
         The path written.
@@ -109,6 +113,10 @@ def save_checkpoint(
             "model",
         )
     state_dict = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    if half:
+        state_dict = {
+            k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()
+        }
     payload = {
         "format": FORMAT,
         "version": VERSION,
