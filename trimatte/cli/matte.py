@@ -16,6 +16,7 @@ from trimatte.cli.common import check_unique_stems, collect_images, report, trim
 from trimatte.errors import InputError, TrimatteError, TrimatteWarning
 from trimatte.io import read_image, read_trimap, write_alpha, write_image, write_rgba, write_trimap
 from trimatte.pipeline import Pipeline
+from trimatte.trimap.validate import validate_trimap
 
 SAVE_CHOICES = ("alpha", "trimap", "foreground", "cutout", "composite")
 SUFFIX = {
@@ -156,12 +157,14 @@ def process_one(
 
     image = read_image(image_path)
     trimap = read_trimap(trimap_path) if trimap_path is not None else None
-    if trimap is not None and trimap.shape != image.shape[:2]:
-        raise InputError(
-            f"trimap {trimap_path} is {trimap.shape[1]}x{trimap.shape[0]} but the image is "
-            f"{image.shape[1]}x{image.shape[0]} (WxH)",
-            image_path,
-        )
+    if trimap is not None:
+        if trimap.shape != image.shape[:2]:
+            raise InputError(
+                f"trimap {trimap_path} is {trimap.shape[1]}x{trimap.shape[0]} but the image is "
+                f"{image.shape[1]}x{image.shape[0]} (WxH)",
+                image_path,
+            )
+        validate_trimap(trimap, name=str(trimap_path))
     state = pipeline(image, trimap, **hints)
     if state.alpha is None:
         raise InputError("the pipeline produced no alpha (it has no alpha stage)", image_path)
