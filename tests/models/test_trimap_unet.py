@@ -73,3 +73,35 @@ def test_predict_trimap_downscales_large_images():
 def test_hub_encoder_init_is_refused():
     with pytest.raises(ModelUnavailableError):
         build_trimap_net(**TINY, encoder_init="imagenet")
+
+
+def test_default_input_statistics_are_imagenet():
+    model = build_trimap_net(**TINY)
+    np.testing.assert_allclose(model.normalize.mean.flatten().numpy(), (0.485, 0.456, 0.406))
+    np.testing.assert_allclose(model.normalize.std.flatten().numpy(), (0.229, 0.224, 0.225))
+
+
+def test_lite0_imagenet_init_normalises_like_its_classifier(shared_dir):
+    """The EfficientNet-Lite0 file was trained on inputs in [-1, 1] (mean = std = 0.5)."""
+    from trimatte.models.checkpoint import model_from_config
+    from trimatte.models.encoders import LITE0_MEAN, LITE0_STD
+
+    path = shared_dir / "weights" / "efficientnet-lite0-57934424.pth"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    model = build_trimap_net("tu-efficientnet_lite0", str(path), encoder_depth=3,
+                             decoder_channels=(16, 8, 8))
+    np.testing.assert_allclose(model.normalize.mean.flatten().numpy(), LITE0_MEAN)
+    np.testing.assert_allclose(model.normalize.std.flatten().numpy(), LITE0_STD)
+    rebuilt = model_from_config(model.config)  # as load_model does: no encoder_init
+    np.testing.assert_allclose(rebuilt.normalize.mean.flatten().numpy(), LITE0_MEAN)
+    np.testing.assert_allclose(rebuilt.normalize.std.flatten().numpy(), LITE0_STD)
+
+
+def test_bad_input_statistics_are_input_errors():
+    from trimatte.errors import InputError
+
+    with pytest.raises(InputError):
+        build_trimap_net(**TINY, input_mean=(0.5, 0.5), input_std=(0.5, 0.5, 0.5))
+    with pytest.raises(InputError):
+        build_trimap_net(**TINY, input_mean=(0.5, 0.5, 0.5), input_std=(0.5, 0.0, 0.5))

@@ -103,6 +103,32 @@ def test_killed_run_resumes_exactly(data_root, tmp_path):
         torch.testing.assert_close(killed[key], value, rtol=0, atol=0)
 
 
+def test_run_killed_at_a_validation_step_logs_every_validation_once(
+        data_root, tmp_path, monkeypatch):
+    """Validation at step N comes before the step-N checkpoint, so a kill during it redoes
+    both on resume; the other order would resume from step N without its validation row."""
+    from trimatte.training import trainer
+
+    config = tiny_config(data_root, stage="trimap", optim={"steps": 6},
+                         run={"checkpoint_every": 2, "val_every": 2, "val_at_start": False})
+    real_validate = trainer.validate
+    calls = []
+
+    def killed_at_second_validation(model, *args, **kwargs):
+        calls.append(True)
+        if len(calls) == 2:  # step 4
+            raise KeyboardInterrupt
+        return real_validate(model, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "validate", killed_at_second_validation)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "run", progress=False)
+    monkeypatch.setattr(trainer, "validate", real_validate)
+    train(config, tmp_path / "run", resume=True, progress=False)
+    assert [int(r["step"]) for r in _rows(tmp_path / "run" / "val.csv")] == [2, 4, 6]
+    assert [int(r["step"]) for r in _rows(tmp_path / "run" / "log.csv")] == [1, 2, 3, 4, 5, 6]
+
+
 def test_max_steps_then_resume_equals_one_run(data_root, tmp_path):
     config = tiny_config(data_root, optim={"steps": 4})
     reference = train(config, tmp_path / "whole", progress=False)

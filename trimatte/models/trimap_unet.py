@@ -3,9 +3,12 @@
 Convention
 ----------
 * Input of :meth:`TrimapUNet.forward`: float32 ``(B, 3, H, W)`` RGB in [0, 1]; the
-  model applies the ImageNet mean/std normalisation itself (as
-  :class:`trimatte.models.dim.DIMMatting` does). ``H`` and ``W`` must be multiples
-  of :attr:`TrimapUNet.stride`.
+  model normalises it itself with the statistics its encoder weights were trained
+  with (stored in its config, so checkpoints restore them): ImageNet mean/std by
+  default, ``mean = std = 0.5`` (inputs in [-1, 1]) for the EfficientNet-Lite0
+  ImageNet file (lukemelas naming, ``../shared/weights``), whose classifier only
+  recognises images normalised that way. ``H`` and ``W`` must be multiples of
+  :attr:`TrimapUNet.stride`.
 * Output: float32 logits ``(B, 3, H, W)`` for the classes in :data:`CLASS_VALUES`
   order: 0 background, 1 unknown, 2 foreground. Train with cross-entropy against
   :func:`trimap_to_classes` of trimaps made from ground-truth alpha by
@@ -22,8 +25,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from trimatte.errors import InputError
 from trimatte.image import as_image, as_trimap
-from trimatte.models.dim import DEFAULT_ENCODER, ImageNormalizer, make_unet
+from trimatte.models.dim import (
+    DEFAULT_ENCODER,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    ImageNormalizer,
+    make_unet,
+)
 
 CLASS_VALUES = (0, 128, 255)
 """Trimap value of class index 0 (background), 1 (unknown) and 2 (foreground)."""
@@ -37,6 +47,8 @@ class TrimapUNet(nn.Module):
         encoder_depth: Encoder levels (3 to 5); the stride is ``2**depth``.
         decoder_channels: Decoder widths, one per level.
         config: Architecture config stored in checkpoints.
+        input_mean, input_std: Per-channel RGB statistics of the input normalisation
+            (default ImageNet's).
     """
 
     def __init__(
@@ -45,9 +57,13 @@ class TrimapUNet(nn.Module):
         encoder_depth: int = 5,
         decoder_channels: tuple[int, ...] | None = None,
         config: dict[str, Any] | None = None,
+        input_mean: tuple[float, ...] = IMAGENET_MEAN,
+        input_std: tuple[float, ...] = IMAGENET_STD,
     ) -> None:
         super().__init__()
         self.normalize = ImageNormalizer()
+        self.normalize.mean.copy_(torch.tensor(input_mean, dtype=torch.float32).view(1, 3, 1, 1))
+        self.normalize.std.copy_(torch.tensor(input_std, dtype=torch.float32).view(1, 3, 1, 1))
         self.unet = make_unet(encoder, 3, len(CLASS_VALUES), encoder_depth, decoder_channels)
         self.stride = 2**encoder_depth
         self.config: dict[str, Any] = dict(config or {})
@@ -62,12 +78,45 @@ class TrimapUNet(nn.Module):
         return self.unet(self.normalize(image))
 
 
+def _input_statistics(
+    encoder_init: str | None,
+    input_mean: tuple[float, ...] | list[float] | None,
+    input_std: tuple[float, ...] | list[float] | None,
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The normalisation statistics: given ones, else those the init weights expect."""
+    default_mean, default_std = IMAGENET_MEAN, IMAGENET_STD
+    if encoder_init is not None and (input_mean is None or input_std is None):
+        from pathlib import Path
+
+        from trimatte.models.encoders import (
+            LITE0_MEAN,
+            LITE0_STD,
+            is_lukemelas_efficientnet,
+            read_state_dict,
+        )
+
+        if Path(encoder_init).is_file() and is_lukemelas_efficientnet(
+            read_state_dict(encoder_init)
+        ):
+            default_mean, default_std = LITE0_MEAN, LITE0_STD
+    mean = tuple(float(v) for v in (input_mean if input_mean is not None else default_mean))
+    std = tuple(float(v) for v in (input_std if input_std is not None else default_std))
+    if len(mean) != 3 or len(std) != 3:
+        raise InputError(f"needs 3 RGB values each, got mean {mean} and std {std}",
+                         "input_mean/input_std")
+    if min(std) <= 0:
+        raise InputError(f"must be positive, got {std}", "input_std")
+    return mean, std
+
+
 def build_trimap_net(
     encoder: str = DEFAULT_ENCODER,
     encoder_init: str | None = None,
     *,
     encoder_depth: int = 5,
     decoder_channels: tuple[int, ...] | None = None,
+    input_mean: tuple[float, ...] | None = None,
+    input_std: tuple[float, ...] | None = None,
 ) -> TrimapUNet:
     """Build the 3-class trimap U-Net (never downloads weights).
 
@@ -77,7 +126,14 @@ def build_trimap_net(
             (see :func:`trimatte.models.encoders.init_encoder_from_file`).
         encoder_depth: Encoder levels (3 to 5).
         decoder_channels: Decoder widths, one per level.
+        input_mean, input_std: RGB normalisation statistics. None: those of the
+            ``encoder_init`` weights (0.5/0.5 for the lukemelas EfficientNet-Lite0
+            file), else ImageNet's. Stored in the config.
+
+    Raises:
+        InputError: Bad statistics, unknown encoder or a weights file that does not fit.
     """
+    mean, std = _input_statistics(encoder_init, input_mean, input_std)
     model = TrimapUNet(
         encoder,
         encoder_depth,
@@ -87,7 +143,11 @@ def build_trimap_net(
             "encoder": encoder,
             "encoder_depth": int(encoder_depth),
             "decoder_channels": list(decoder_channels) if decoder_channels is not None else None,
+            "input_mean": list(mean),
+            "input_std": list(std),
         },
+        input_mean=mean,
+        input_std=std,
     )
     if encoder_init is not None:
         from trimatte.models.encoders import init_encoder_from_file

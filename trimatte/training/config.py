@@ -92,6 +92,13 @@ class DataConfig:
         val_max_side: Longer side of validation photos.
         val_band: Unknown-band radius of validation trimaps (pixels at ``val_max_side``).
         num_workers: DataLoader worker processes per training process.
+        trimap_unknown_fraction: Trimap stage: share of crops centred on an unknown
+            pixel (the rest are placed uniformly, so plain background is seen too).
+        trimap_band: Trimap stage: unknown-band radius of the target trimaps at the
+            training resolution (null: ``val_band`` scaled by ``max_side / val_max_side``,
+            the validation definition). The trimap stage trains on the photos
+            themselves (:mod:`trimatte.training.trimap_data`); ``trimap_radius`` and
+            compositing apply to pure foregrounds / the matting stages only.
     """
 
     kind: str = "shared"
@@ -112,6 +119,8 @@ class DataConfig:
     val_max_side: int | None = 640
     val_band: int = 10
     num_workers: int = 0
+    trimap_unknown_fraction: float = 0.5
+    trimap_band: int | None = None
 
 
 @dataclass
@@ -291,6 +300,11 @@ class TrainConfig:
         if len(d.trimap_radius) != 2 or not 0 <= d.trimap_radius[0] <= d.trimap_radius[1]:
             fail("data.trimap_radius", f"must be [min, max] with 0 <= min <= max, "
                  f"got {d.trimap_radius}")
+        if not 0.0 <= d.trimap_unknown_fraction <= 1.0:
+            fail("data.trimap_unknown_fraction", f"must lie in [0, 1], got "
+                 f"{d.trimap_unknown_fraction}")
+        if d.trimap_band is not None and d.trimap_band < 0:
+            fail("data.trimap_band", f"must be >= 0 or null, got {d.trimap_band}")
         for key, value in (("data.max_side", d.max_side), ("data.val_max_side", d.val_max_side)):
             if value is not None and value < 32:
                 fail(key, f"must be >= 32 or null, got {value}")

@@ -76,6 +76,7 @@ from trimatte.models.checkpoint import FORMAT, VERSION, load_checkpoint
 from trimatte.models.inference import pad_to_multiple, unpad
 from trimatte.training import losses
 from trimatte.training.config import TrainConfig
+from trimatte.training.trimap_data import TrimapPhotoDataset, train_band
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +207,15 @@ def _spread(pairs: list[MattePair], count: int) -> tuple[list[MattePair], list[M
     return kept, held
 
 
-def build_datasets(config: TrainConfig) -> tuple[CompositionDataset, MatteEvalDataset]:
+def build_datasets(
+    config: TrainConfig,
+) -> tuple[CompositionDataset | TrimapPhotoDataset, MatteEvalDataset]:
     """The training and validation datasets described by ``config.data``.
+
+    Matting stages train on DIM composites (:class:`CompositionDataset`); the trimap
+    stage on crops of the photos themselves with fixed-band targets
+    (:class:`~trimatte.training.trimap_data.TrimapPhotoDataset`; composites of photos
+    over foreign backgrounds teach it to call every photo pixel "not background").
 
     Validation sets: ``shared`` uses :func:`trimatte.data.splits.shared_split`;
     ``folders`` uses ``val_image_dir``/``val_alpha_dir`` when given; otherwise
@@ -240,12 +248,20 @@ def build_datasets(config: TrainConfig) -> tuple[CompositionDataset, MatteEvalDa
                 log.warning("skipping validation file %s", problem)
         else:
             train_pairs, val_pairs = _spread(pairs, d.val_count)
+    val = MatteEvalDataset(val_pairs, max_side=d.val_max_side, band=d.val_band)
+    if config.stage == "trimap":
+        band = d.trimap_band if d.trimap_band is not None else train_band(
+            d.val_band, d.max_side, d.val_max_side)
+        return TrimapPhotoDataset(
+            train_pairs, seed=config.seed, out_size=d.out_size, crop_sizes=d.crop_sizes,
+            band=band, unknown_fraction=d.trimap_unknown_fraction, repeats=d.repeats,
+            max_side=d.max_side, jitter=d.jitter, backgrounds=backgrounds,
+        ), val
     train = CompositionDataset(
         train_pairs, backgrounds, seed=config.seed, out_size=d.out_size,
         crop_sizes=d.crop_sizes, trimap_radius=(d.trimap_radius[0], d.trimap_radius[1]),
         repeats=d.repeats, max_side=d.max_side, jitter=d.jitter,
     )
-    val = MatteEvalDataset(val_pairs, max_side=d.val_max_side, band=d.val_band)
     return train, val
 
 
@@ -709,10 +725,12 @@ def _train(config, out_dir, resume, max_steps, progress, on_step, info: DistInfo
             bar.update(1)
             if on_step is not None:
                 on_step(step, loss)
-            if step % config.run.checkpoint_every == 0 and step < last_step:
-                checkpoint()
+            # Validate before checkpointing: a run killed in between resumes from the
+            # previous checkpoint and redoes this validation (the other order would skip it).
             if config.run.val_every and step % config.run.val_every == 0 and step < last_step:
                 run_validation()
+            if step % config.run.checkpoint_every == 0 and step < last_step:
+                checkpoint()
             if step >= last_step:
                 break
     bar.close()
