@@ -42,6 +42,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
         ({"stage": "refinement"}, "model.init_from: stage 'refinement' starts from"),
         ({"model": "big"}, "model: expected a mapping"),
         ({"run": {"device": "tpu"}}, "run.device"),
+        ({"data": {"trimap_unknown_fraction": 1.5}}, "data.trimap_unknown_fraction"),
+        ({"data": {"trimap_band": -1}}, "data.trimap_band"),
     ],
 )
 def test_invalid_configs_name_the_key(data, message):
