@@ -127,3 +127,14 @@ def test_help_lists_subcommands(capsys):
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert "matte" in out and "eval" in out
+
+
+def test_contact_sheet_has_a_row_per_image(scene_files, tmp_path):
+    images, trimaps, _ = scene_files
+    sheet = tmp_path / "sheet.png"
+    code = main(["matte", str(images), "-o", str(tmp_path / "o"), "--trimap", str(trimaps),
+                 "--matting", "closed-form", "--save", "alpha", "--contact-sheet", str(sheet)])
+    assert code == 0
+    picture = cv2.imread(str(sheet))
+    assert picture.shape[0] == 2 * (200 + 4)  # two rows of 200 px plus gaps
+    assert picture.shape[1] > 3 * 200  # image | trimap | alpha | cutout

@@ -92,6 +92,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="COLOR_OR_IMAGE",
         help="background of the composite: colour name, #rrggbb, r,g,b or an image file",
     )
+    p.add_argument(
+        "--contact-sheet",
+        metavar="FILE",
+        help="also write a PNG with one row per image: image | trimap | alpha | cutout",
+    )
     p.set_defaults(run=run)
 
 
@@ -151,8 +156,12 @@ def process_one(
     outputs: dict[str, Path],
     background: str,
     hints: dict[str, Any],
+    sheet_rows: list[dict[str, Any]] | None = None,
 ) -> dict[str, float]:
-    """Run the pipeline on one file and write its outputs; returns stage timings."""
+    """Run the pipeline on one file and write its outputs; returns stage timings.
+
+    With ``sheet_rows``, a thumbnail row (image, trimap, alpha, foreground) is appended.
+    """
     from trimatte.foreground import compositing, estimation
 
     image = read_image(image_path)
@@ -188,7 +197,33 @@ def process_one(
             else:
                 bg = compositing.load_background(background, state.alpha.shape)
                 write_image(path, compositing.composite(foreground, state.alpha, bg))
+    if sheet_rows is not None:
+        sheet_rows.append(thumbnail_row(state, foreground, image_path.name))
     return state.timings
+
+
+def thumbnail_row(state, foreground, label: str, height: int = 200) -> dict[str, Any]:
+    """Downscaled panels of one result for the contact sheet (keeps memory small)."""
+    import cv2
+    import numpy as np
+
+    h, w = state.image.shape[:2]
+    scale = min(1.0, height / h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+
+    def shrink(array, nearest=False):
+        if array is None:
+            return None
+        mode = cv2.INTER_NEAREST if nearest else cv2.INTER_AREA
+        return np.clip(cv2.resize(array, size, interpolation=mode), 0, 255 if nearest else 1)
+
+    return {
+        "image": shrink(state.image),
+        "trimap": shrink(state.trimap, nearest=True),
+        "alpha": shrink(state.alpha),
+        "foreground": shrink(foreground),
+        "label": label,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -207,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = {p.resolve() for p in images}
     log.info("pipeline: %s", pipeline)
     failures = 0
+    sheet_rows: list[dict[str, Any]] | None = [] if args.contact_sheet else None
     start = time.perf_counter()
     for image_path in tqdm(images, desc="matting", unit="img", disable=len(images) < 2):
         try:
@@ -218,7 +254,8 @@ def run(args: argparse.Namespace) -> int:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", TrimatteWarning)
                 timings = process_one(
-                    image_path, trimap_path, pipeline, outputs, args.background, hints
+                    image_path, trimap_path, pipeline, outputs, args.background, hints,
+                    sheet_rows,
                 )
             for w in caught:
                 tqdm.write(f"trimatte: warning: {w.message}")
@@ -233,6 +270,13 @@ def run(args: argparse.Namespace) -> int:
             report(f"{image_path}: out of memory (try a smaller image)")
     elapsed = time.perf_counter() - start
     done = len(images) - failures
+    if sheet_rows:
+        from trimatte.visualize import contact_sheet
+
+        labels = [row.pop("label") for row in sheet_rows]
+        sheet = contact_sheet(sheet_rows, labels=labels, row_height=200)
+        write_image(args.contact_sheet, sheet / 255.0)
+        print(f"trimatte: contact sheet written to {args.contact_sheet}")
     print(f"trimatte: {done}/{len(images)} image(s) written to {outdir} in {elapsed:.1f} s")
     if failures:
         print(f"trimatte: {failures} image(s) failed (see errors above)")
