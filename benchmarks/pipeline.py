@@ -15,7 +15,10 @@ shipped in examples/data when that folder is absent. The first run of every pipe
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,7 +40,8 @@ SHARED = REPO.parent / "shared"
 def resize_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
     scale = long_side / max(image.shape[:2])
     size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    mode = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return np.clip(cv2.resize(image, size, interpolation=mode), 0.0, 1.0)
 
 
 class Peer:
@@ -93,6 +97,31 @@ def trimatte_runner(matting: str):
     return run
 
 
+def make_runner(name: str):
+    """A runner by name: ``peer`` or a trimatte alpha stage (``closed-form``, ``dim``)."""
+    if name == "peer":
+        return Peer(SHARED / "weights" / "u2netp.onnx")
+    return trimatte_runner(name)
+
+
+def child(args) -> int:
+    """Time one runner on every image at one size; print per-stage means as JSON."""
+    runner = make_runner(args.child)
+    paths = [Path(p) for p in args.paths.split(os.pathsep)]
+    start = time.perf_counter()
+    runner(resize_long_side(trimatte.read_image(paths[0]), 400))
+    warmup = time.perf_counter() - start
+    per_stage: dict[str, list[float]] = {}
+    for path in paths:
+        image = resize_long_side(trimatte.read_image(path), args.size)
+        runs = [runner(image) for _ in range(args.repeat)]
+        for key in runs[0]:
+            per_stage.setdefault(key, []).append(statistics.median(r[key] for r in runs))
+    means = {k: float(np.mean(v)) for k, v in per_stage.items()}
+    print(json.dumps({"name": runner.name, "means": means, "warmup": warmup}))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, help="folder of images")
@@ -102,53 +131,49 @@ def main() -> int:
     parser.add_argument("--matting", default="closed-form,dim",
                         help="trimatte alpha stages to time (comma-separated)")
     parser.add_argument("--quick", action="store_true", help="2 images, 800 px only")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--paths", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        return child(args)
 
     folder = args.images or (SHARED / "data" / "am2k" / "image")
     if not folder.is_dir():
         folder = REPO / "examples" / "data"
     paths = list_images(folder)[: (2 if args.quick else args.limit)]
     sizes = [800] if args.quick else [int(s) for s in args.sizes.split(",")]
-
-    runners = []
-    for matting in args.matting.split(","):
-        try:
-            runner = trimatte_runner(matting)
-            runner(resize_long_side(trimatte.read_image(paths[0]), 320))  # warm-up check
-            runners.append(runner)
-        except trimatte.TrimatteError as exc:
-            print(f"skipping trimatte with {matting}: {exc}", file=sys.stderr)
-    onnx = SHARED / "weights" / "u2netp.onnx"
+    runners = args.matting.split(",")
     try:
-        runners.append(Peer(onnx) if onnx.is_file() else None)
+        import onnxruntime  # noqa: F401
+        import pymatting  # noqa: F401
+
+        if (SHARED / "weights" / "u2netp.onnx").is_file():
+            runners.append("peer")
+        else:
+            print("skipping the peer: ../shared/weights/u2netp.onnx is absent", file=sys.stderr)
     except ImportError as exc:
         print(f"skipping the peer: {exc}", file=sys.stderr)
-    runners = [r for r in runners if r is not None]
 
-    rows = []
-    warmups = {}
-    for runner in runners:
-        first = trimatte.read_image(paths[0])
-        start = time.perf_counter()
-        runner(resize_long_side(first, 400))
-        warmups[runner.name] = time.perf_counter() - start
-    total_jobs = len(runners) * len(sizes) * len(paths)
-    with tqdm(total=total_jobs, desc="benchmark", file=sys.stderr) as bar:
-        for size in sizes:
-            images = [resize_long_side(trimatte.read_image(p), size) for p in paths]
-            for runner in runners:
-                per_stage: dict[str, list[float]] = {}
-                for image in images:
-                    runs = [runner(image) for _ in range(args.repeat)]
-                    for key in runs[0]:
-                        per_stage.setdefault(key, []).append(
-                            statistics.median(r[key] for r in runs))
-                    bar.update()
-                means = {k: float(np.mean(v)) for k, v in per_stage.items()}
-                rows.append((size, runner.name, means))
+    # Each runner times its images in a fresh process, so thread pools of one
+    # library (ONNX Runtime, numba, torch) never spin against another's.
+    rows, warmups = [], {}
+    jobs = [(size, name) for size in sizes for name in runners]
+    for size, name in tqdm(jobs, desc="benchmark", file=sys.stderr):
+        result = subprocess.run(
+            [sys.executable, __file__, "--child", name, "--size", str(size),
+             "--repeat", str(args.repeat), "--paths", os.pathsep.join(map(str, paths))],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            print(f"{name} at {size} px failed:\n{result.stderr[-2000:]}", file=sys.stderr)
+            continue
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        rows.append((size, report["name"], report["means"]))
+        warmups[report["name"]] = report["warmup"]
 
     print(f"images: {len(paths)} from {folder}; seconds per image (mean), median of "
-          f"{args.repeat} run(s); machine: {sys.platform}, {_cores()} cores")
+          f"{args.repeat} run(s); each pipeline in its own process; {_cores()} cores")
     stages = ["trimap", "alpha", "foreground", "composite"]
     columns = "".join(f"{s:>11}" for s in stages)
     header = f"{'size':>5}  {'pipeline':44s}{columns}{'total':>9}"
@@ -158,7 +183,7 @@ def main() -> int:
         cells = "".join(f"{means[s]:11.3f}" if s in means else f"{'-':>11}" for s in stages)
         print(f"{size:5d}  {name:44s}{cells}{sum(means.values()):9.3f}")
     warm = ", ".join(f"{k} {v:.2f} s" for k, v in warmups.items())
-    print(f"warm-up (first call, 400 px): {warm}")
+    print(f"warm-up (first call in a fresh process, 400 px): {warm}")
     return 0
 
 
