@@ -28,7 +28,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from trimatte.data.splits import shared_split  # noqa: E402
-from trimatte.evaluation import EvalRecord, format_table, mean_record  # noqa: E402
+from trimatte.evaluation import (  # noqa: E402
+    EvalRecord,
+    format_table,
+    mean_record,
+    quantize_8bit,
+)
 from trimatte.io import atomic_write_bytes, read_alpha, read_image  # noqa: E402
 from trimatte.metrics import compute_metrics  # noqa: E402
 from trimatte.registry import STAGES  # noqa: E402
@@ -84,8 +89,7 @@ def main() -> int:
             start = time.perf_counter()
             alpha = stage.run(MatteState(image=image, trimap=trimap)).alpha
             seconds = time.perf_counter() - start
-            alpha8 = np.rint(alpha * 255) / 255  # scored as a saved 8-bit PNG would be
-            scores = compute_metrics(alpha8.astype(np.float32), gt, trimap)
+            scores = compute_metrics(quantize_8bit(alpha), gt, trimap)
             results[method][group].append(EvalRecord(pair.name, seconds=seconds, **scores))
 
     summary = {}

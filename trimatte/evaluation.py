@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from trimatte.errors import InputError
+from trimatte.image import to_uint8
 from trimatte.io import atomic_write_bytes, find_by_stem, list_images
 
 METRIC_NAMES = ("SAD", "MSE", "Grad", "Conn")
@@ -72,7 +73,7 @@ def find_prediction(folder: str | Path, stem: str) -> Path | None:
 
 def quantize_8bit(alpha: np.ndarray) -> np.ndarray:
     """Round alpha to 8-bit levels, as a saved PNG would hold it."""
-    return (np.rint(np.clip(alpha, 0, 1) * 255.0) / 255.0).astype(np.float32)
+    return to_uint8(alpha).astype(np.float32) / np.float32(255.0)
 
 
 def mean_record(records: Iterable[EvalRecord]) -> EvalRecord:
