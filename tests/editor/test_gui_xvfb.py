@@ -25,13 +25,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, make_disc_scene
-from trimatte.editor.gui import (
-    KEY_BINDINGS,
-    STATUS_HEIGHT,
-    EditorWindow,
-    display_available,
-    draw_help,
-)
+from trimatte.editor.canvas import KEY_BINDINGS, STATUS_HEIGHT, draw_help
+from trimatte.editor.gui import EditorWindow, display_available
 from trimatte.editor.state import EditorState
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
 from trimatte.io import read_alpha, read_trimap, write_image, write_trimap

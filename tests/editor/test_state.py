@@ -10,15 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import make_disc_scene
-from trimatte.editor import state as state_module
-from trimatte.editor.state import (
-    RENDER_MODES,
-    EditorState,
-    check_rect,
-    downscale_trimap,
-    preview_alpha_of,
-    stroke_mask,
-)
+from trimatte.editor.operations import check_rect, downscale_trimap, stroke_mask
+from trimatte.editor.pipelines import automatic_trimap, preview_alpha_of
+from trimatte.editor.render import RENDER_MODES
+from trimatte.editor.state import EditorState
 from trimatte.errors import InputError, TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
 from trimatte.io import read_alpha, read_trimap, write_image, write_trimap
@@ -470,7 +465,7 @@ def test_save_stem_must_be_a_plain_name(tmp_path):
 
 def test_automatic_trimap_gives_a_trimap_and_a_message():
     image, _, _, _ = make_disc_scene(64)
-    trimap, message = state_module.automatic_trimap(image, band=2)
+    trimap, message = automatic_trimap(image, band=2)
     assert trimap.shape == (64, 64) and trimap.dtype == np.uint8
     assert set(np.unique(trimap)) <= {BACKGROUND, UNKNOWN, FOREGROUND}
     assert message

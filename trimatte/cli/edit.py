@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         Exit status: 0 done, 1 bad input, 2 no display to open a window on.
     """
     from trimatte.editor.gui import display_available, run_editor
-    from trimatte.editor.state import EditorState, automatic_trimap
+    from trimatte.editor.pipelines import automatic_trimap
+    from trimatte.editor.state import EditorState
     from trimatte.io import read_image, read_trimap
     from trimatte.trimap.morphology import band_width_for
 

@@ -9,8 +9,8 @@ stays responsive; while GrabCut or a save is running, edits are refused with a
 message in the status bar.
 
 Only :func:`run_editor` and :class:`EditorWindow.run` touch the window system;
-the frame drawing helpers (:func:`draw_help`, :func:`draw_status`) are plain
-functions on arrays.
+the frame drawing helpers are plain functions on arrays in
+:mod:`trimatte.editor.canvas`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,109 +27,26 @@ from typing import Any
 import cv2
 import numpy as np
 
-from trimatte.editor.state import (
-    DEFAULT_PREVIEW_SIDE,
-    RENDER_MODES,
-    EditorState,
+from trimatte.editor.canvas import (
+    BACKGROUND_COLOURS,
+    BRUSH_NAMES,
+    draw_cursor,
+    draw_help,
+    draw_rect,
+    draw_status,
+    wheel_delta,
 )
+from trimatte.editor.pipelines import DEFAULT_PREVIEW_SIDE
+from trimatte.editor.render import RENDER_MODES
+from trimatte.editor.state import EditorState
 from trimatte.errors import InputError, TrimatteError
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
 
 WINDOW_TITLE = "trimatte edit"
-STATUS_HEIGHT = 40
 #: Brush radius change per key press or wheel notch (pixels).
 RADIUS_STEP = 2
 #: Band change per key press (pixels).
 BAND_STEP = 2
-
-#: Background colours of the ``colour`` overlay, cycled with ``c`` (RGB in [0, 1]).
-BACKGROUND_COLOURS: tuple[tuple[str, tuple[float, float, float]], ...] = (
-    ("white", (1.0, 1.0, 1.0)),
-    ("black", (0.0, 0.0, 0.0)),
-    ("green", (0.0, 0.7, 0.25)),
-    ("blue", (0.1, 0.3, 0.9)),
-)
-
-#: (keys, what they do): the on-screen help and docs/editor.md list these.
-KEY_BINDINGS: tuple[tuple[str, str], ...] = (
-    ("left drag", "paint with the current brush"),
-    ("right drag", "paint background"),
-    ("F / B / U", "brush: foreground / background / unknown"),
-    ("] / [", "brush radius bigger / smaller"),
-    ("wheel", "zoom the view (Qt builds; else brush radius)"),
-    ("R + drag", "draw a GrabCut rectangle"),
-    ("G", "re-run GrabCut from the strokes"),
-    ("D / E", "grow (dilate) / shrink (erode) the unknown band"),
-    ("Z / Y", "undo / redo"),
-    ("K", "forget the strokes (trimap kept)"),
-    ("M, 1-5", "overlay: trimap, alpha, checkerboard, colour, image"),
-    ("C", "next background colour"),
-    ("P", "refine the alpha at full resolution"),
-    ("S", "save trimap, alpha and cutout"),
-    ("H", "show / hide this help"),
-    ("Q / Esc", "quit (twice if unsaved)"),
-)
-
-_BRUSH_NAMES = {FOREGROUND: "fg", BACKGROUND: "bg", UNKNOWN: "unknown"}
-_BRUSH_BGR = {FOREGROUND: (60, 230, 30), BACKGROUND: (80, 30, 230), UNKNOWN: (0, 215, 255)}
-_FONT = cv2.FONT_HERSHEY_SIMPLEX
-
-
-# ----------------------------------------------------------------------------- drawing
-
-
-def draw_help(frame: np.ndarray, bindings: Sequence[tuple[str, str]] = KEY_BINDINGS
-              ) -> np.ndarray:
-    """Draw the key bindings on a darkened panel over ``frame`` (uint8 BGR), in place.
-
-    The text scales down to fit small windows. Returns ``frame``.
-    """
-    height, width = frame.shape[:2]
-    lines = [("KEYS", ""), *bindings]
-    # a text line is about 30 * scale pixels high and the widest row 880 * scale wide
-    scale = min(0.5, ((height - 20) / len(lines) - 3) / 30, (width - 16) / 880)
-    scale = max(scale, 0.25)
-    line_height = round(30 * scale) + 3
-    key_width = round(260 * scale)
-    panel_w = min(width - 8, round(880 * scale) + 16)
-    panel_h = min(height - 8, line_height * len(lines) + 10)
-    x0, y0 = 4, 4
-    roi = frame[y0:y0 + panel_h, x0:x0 + panel_w]
-    roi[:] = (roi.astype(np.uint16) * 3 // 10).astype(np.uint8)
-    for i, (keys, what) in enumerate(lines):
-        y = y0 + 6 + line_height * (i + 1) - line_height // 4
-        cv2.putText(frame, keys, (x0 + 8, y), _FONT, scale, (120, 230, 255), 1, cv2.LINE_AA)
-        cv2.putText(frame, what, (x0 + 8 + key_width, y), _FONT, scale, (255, 255, 255), 1,
-                    cv2.LINE_AA)
-    return frame
-
-
-def draw_status(frame: np.ndarray, text: str, message: str = "") -> np.ndarray:
-    """Return ``frame`` with a two-line status bar (:data:`STATUS_HEIGHT` px) added below.
-
-    ``text`` (the editor's settings) goes on the first line, ``message`` (what
-    just happened) on the second; text too long for the window is shrunk.
-    """
-    width = frame.shape[1]
-    bar = np.full((STATUS_HEIGHT, width, 3), 40, dtype=np.uint8)
-    for row, (line, colour) in enumerate(((text, (235, 235, 235)), (message, (120, 230, 255)))):
-        scale = 0.45
-        (text_w, _), _ = cv2.getTextSize(line, _FONT, scale, 1)
-        if text_w > width - 8:
-            scale = max(0.25, scale * (width - 8) / text_w)
-        baseline = (row + 1) * STATUS_HEIGHT // 2 - 6
-        cv2.putText(bar, line, (4, baseline), _FONT, scale, colour, 1, cv2.LINE_AA)
-    return np.vstack([frame, bar])
-
-
-def wheel_delta(flags: int) -> int:
-    """Signed wheel rotation from a mouse callback's ``flags`` (the high 16 bits).
-
-    OpenCV packs it there; OpenCV 5's Python bindings no longer export
-    ``getMouseWheelDelta``, so it is decoded here. Positive means away from the user.
-    """
-    value = (int(flags) >> 16) & 0xFFFF
-    return value - 0x10000 if value >= 0x8000 else value
 
 
 # ----------------------------------------------------------------------------- background work
@@ -342,7 +259,7 @@ class EditorWindow:
             self.show_help = not self.show_help
         elif char in "fbu":
             state.set_brush_label({"f": FOREGROUND, "b": BACKGROUND, "u": UNKNOWN}[char])
-            self.status = f"brush: {_BRUSH_NAMES[state.brush_label]}"
+            self.status = f"brush: {BRUSH_NAMES[state.brush_label]}"
         elif char in "]=+":
             state.set_brush_radius(state.brush_radius + RADIUS_STEP)
         elif char in "[-_":
@@ -414,7 +331,7 @@ class EditorWindow:
         state = self.state
         parts = [
             f"{self.mode}",
-            f"brush {_BRUSH_NAMES[state.brush_label]} r={state.brush_radius}",
+            f"brush {BRUSH_NAMES[state.brush_label]} r={state.brush_radius}",
             f"band {state.band}",
         ]
         if self.mode == "colour":
@@ -443,10 +360,10 @@ class EditorWindow:
         if self._rect_start is not None and self._rect_end is not None:
             p = tuple(round(v * self.scale) for v in self._rect_start)
             q = tuple(round(v * self.scale) for v in self._rect_end)
-            cv2.rectangle(frame, p, q, (0, 255, 255), 2)
+            draw_rect(frame, p, q)  # type: ignore[arg-type]
         elif self._cursor is not None:
-            radius = max(1, round(state.brush_radius * self.scale))
-            cv2.circle(frame, self._cursor, radius, _BRUSH_BGR[state.brush_label], 1, cv2.LINE_AA)
+            draw_cursor(frame, self._cursor, round(state.brush_radius * self.scale),
+                        state.brush_label)
         if self.show_help:
             draw_help(frame)
         return draw_status(frame, self._status_text(), self.status)
@@ -560,13 +477,8 @@ def _import_workers() -> None:
 
 
 __all__ = [
-    "BACKGROUND_COLOURS",
-    "KEY_BINDINGS",
     "EditorWindow",
     "display_available",
-    "draw_help",
-    "draw_status",
     "qt_highgui",
     "run_editor",
-    "wheel_delta",
 ]
