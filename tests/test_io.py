@@ -144,5 +144,53 @@ def test_list_images_and_find_by_stem(tmp_path):
     assert io.find_by_stem(tmp_path, "zzz") is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(InputError, match="not a folder"):
+        with pytest.raises(InputError, match="expected a folder"):
             io.list_images(tmp_path / "a.png")
+        with pytest.raises(InputError, match="missing: folder not found"):
+            io.list_images(tmp_path / "missing")
+
+
+def test_find_trimap_accepts_both_names_and_never_the_image(tmp_path):
+    (tmp_path / "x.png").write_bytes(b"x")
+    assert io.find_trimap(tmp_path, "x") == tmp_path / "x.png"
+    assert io.find_trimap(tmp_path, "x", exclude=tmp_path / "x.png") is None
+    (tmp_path / "x_trimap.png").write_bytes(b"x")
+    assert io.find_trimap(tmp_path, "x", exclude=tmp_path / "x.png") == tmp_path / "x_trimap.png"
+
+
+def test_atomic_write_names_its_temporary_file_after_the_process(tmp_path, monkeypatch):
+    seen = []
+    real_replace = os.replace
+    monkeypatch.setattr(io.os, "replace", lambda a, b: seen.append(a) or real_replace(a, b))
+    io.atomic_write_bytes(tmp_path / "f.bin", b"data")
+    (name,) = [os.path.basename(p) for p in seen]
+    assert name.startswith(f".f.bin.{os.getpid()}.") and name.endswith(".tmp")
+
+
+def test_remove_stale_temp_files_keeps_live_writers(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(dead.stdout)
+    names = {
+        f".a.png.{dead_pid}.abc123.tmp": True,  # its writer is gone
+        ".a.png.1.abc123.tmp": False,  # pid 1 is alive
+        f".a.png.{os.getpid()}.abc123.tmp": False,  # ours, maybe in flight
+        ".legacy.pt.abc123.tmp": True,  # no pid, old
+        ".fresh.pt.abc123.tmp": False,  # no pid, young
+        "a.png": False,
+        ".hidden.tmp": False,
+    }
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    old = time.time() - 3600
+    os.utime(tmp_path / ".legacy.pt.abc123.tmp", (old, old))
+    removed = {p.name for p in io.remove_stale_temp_files(tmp_path)}
+    assert removed == {n for n, stale in names.items() if stale}
+    assert {p.name for p in tmp_path.iterdir()} == {n for n, s in names.items() if not s}
+    own = {p.name for p in io.remove_stale_temp_files(tmp_path, include_own=True)}
+    assert own == {f".a.png.{os.getpid()}.abc123.tmp"}
+    assert io.remove_stale_temp_files(tmp_path / "missing") == []

@@ -16,7 +16,7 @@ import numpy as np
 
 from trimatte.errors import InputError
 from trimatte.image import to_uint8
-from trimatte.io import atomic_write_bytes, find_by_stem, list_images
+from trimatte.io import atomic_write_bytes, find_by_stem, find_trimap, list_images
 
 METRIC_NAMES = ("SAD", "MSE", "Grad", "Conn")
 
@@ -44,25 +44,59 @@ class EvalRecord:
 
 
 def pair_samples(
-    images: str | Path, alphas: str | Path, trimaps: str | Path | None
+    images: str | Path,
+    alphas: str | Path,
+    trimaps: str | Path | None,
+    *,
+    skip: Callable[[Path], bool] | None = None,
 ) -> tuple[list[EvalSample], list[str]]:
-    """Match ``images/X.*`` with ``alphas/X.*`` and ``trimaps/X.*`` by file stem.
+    """Match ``images/X.*`` with ``alphas/X.*`` and a trimap by file stem.
+
+    The trimap of ``X`` is ``trimaps/X_trimap.*`` (what ``trimatte matte --save
+    trimap`` writes) or ``trimaps/X.*``. Files of ``images`` for which ``skip``
+    is true are left out (e.g. trimaps kept beside their images).
 
     Returns:
         The matched samples, and one message per image that has no partner.
+
+    Raises:
+        InputError: A folder is missing, or no image has all its partners; the
+            message blames the folder in which nothing matched.
     """
+    for folder in (alphas, trimaps):
+        if folder is not None:
+            list_images(folder)  # "folder not found" before anything else
     samples, problems = [], []
-    for image in list_images(images):
+    n_alpha = n_trimap = 0
+    listed = [p for p in list_images(images) if skip is None or not skip(p)]
+    if not listed:
+        raise InputError("folder holds no images", images)
+    for image in listed:
         alpha = find_by_stem(alphas, image.stem)
-        trimap = find_by_stem(trimaps, image.stem) if trimaps is not None else None
+        trimap = find_trimap(trimaps, image.stem, exclude=image) if trimaps is not None else None
+        n_alpha += alpha is not None
+        n_trimap += trimap is not None
         if alpha is None:
             problems.append(f"{image}: no alpha named {image.stem}.* in {alphas}; skipped")
         elif trimaps is not None and trimap is None:
-            problems.append(f"{image}: no trimap named {image.stem}.* in {trimaps}; skipped")
+            problems.append(
+                f"{image}: no trimap named {image.stem}_trimap.* or {image.stem}.* in {trimaps}; "
+                "skipped"
+            )
         else:
             samples.append(EvalSample(image.stem, image, alpha, trimap))
     if not samples:
-        raise InputError(f"no image in {images} has a matching alpha in {alphas}", images)
+        if n_alpha == 0 or trimaps is None:
+            raise InputError(f"no image in {images} has a matching alpha in this folder", alphas)
+        if n_trimap == 0:
+            raise InputError(
+                f"no image in {images} has a matching trimap (X_trimap.* or X.*) in this folder",
+                trimaps,
+            )
+        raise InputError(
+            f"no image in {images} has both its alpha in {alphas} and its trimap in {trimaps}",
+            images,
+        )
     return samples, problems
 
 

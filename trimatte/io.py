@@ -8,13 +8,17 @@ file.
 
 Writers are atomic: the data goes to a temporary file in the target folder that
 is renamed over the target only once it is complete, so a crash never leaves a
-half-written output.
+half-written output. The temporary file is named ``.NAME.PID.XXXXXX.tmp`` (PID of
+the writing process); :func:`remove_stale_temp_files` removes those whose process
+is gone, i.e. the litter of a killed process.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -125,11 +129,22 @@ def read_trimap(path: PathLike) -> np.ndarray:
 
 
 def list_images(folder: PathLike) -> list[Path]:
-    """Image files directly inside ``folder``, sorted by name."""
+    """Image files directly inside ``folder``, sorted by name.
+
+    Raises:
+        InputError: ``folder`` does not exist ("folder not found"), is a file, or
+            cannot be listed.
+    """
     folder = Path(folder)
+    if not folder.exists():
+        raise InputError("folder not found", folder)
     if not folder.is_dir():
-        raise InputError("not a folder", folder)
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        raise InputError("is a file, expected a folder", folder)
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"cannot list folder ({exc.strerror or exc})", folder) from exc
+    return sorted(p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 def find_by_stem(folder: PathLike, stem: str) -> Path | None:
@@ -142,6 +157,28 @@ def find_by_stem(folder: PathLike, stem: str) -> Path | None:
     return None
 
 
+#: Name ending of the trimaps ``trimatte matte --save trimap`` writes (``X_trimap.png``).
+TRIMAP_SUFFIX = "_trimap"
+
+
+def find_trimap(folder: PathLike, stem: str, *, exclude: PathLike | None = None) -> Path | None:
+    """The trimap of image ``stem`` in ``folder``: ``X_trimap.*`` (as written by
+    ``trimatte matte --save trimap``) or else ``X.*``, never the file ``exclude``
+    (the image itself, when images and trimaps share a folder)."""
+    for name in (f"{stem}{TRIMAP_SUFFIX}", stem):
+        found = find_by_stem(folder, name)
+        if found is not None and not (exclude is not None and _same_file(found, exclude)):
+            return found
+    return None
+
+
+def _same_file(a: PathLike, b: PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
 # ----------------------------------------------------------------------------- writing
 
 
@@ -152,7 +189,9 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     try:
         # mkstemp makes the file private (0600); give it the usual mode for new files.
         os.chmod(tmp, 0o666 & ~_umask())
@@ -166,6 +205,76 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+#: ``.NAME.PID.XXXXXX.tmp``; files of older versions lack the PID (``.NAME.XXXXXX.tmp``).
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+?)(?:\.(?P<pid>\d+))?\.(?P<random>[^.]+)\.tmp$")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_temp_files(
+    folder: PathLike, *, include_own: bool = False, legacy_age: float = 600.0
+) -> list[Path]:
+    """Remove the temporary files that a killed writer left in ``folder``.
+
+    :func:`atomic_write_bytes` names its temporary file ``.NAME.PID.XXXXXX.tmp``; a
+    process killed between creating and renaming it (SIGKILL, power loss) leaves it
+    behind. This removes those whose process no longer exists, so it is safe while
+    other processes write into the same folder. Call it when a run starts using an
+    output folder (``trimatte matte`` does for its outputs; a trainer for its
+    checkpoint folder before resuming).
+
+    Args:
+        folder: Folder to clean (not recursive). A missing folder is fine.
+        include_own: Also remove this process's temporary files; only when nothing in
+            this process is writing (after an interrupted batch).
+        legacy_age: Temporary files without a PID in their name (written by older
+            versions) are removed once older than this many seconds.
+
+    Returns:
+        The files removed.
+    """
+    folder = Path(folder)
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    removed = []
+    now = time.time()
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or not entry.is_file() or entry.is_symlink():
+            continue
+        pid = match.group("pid")
+        if pid is None:
+            try:
+                stale = now - entry.stat().st_mtime > legacy_age
+            except OSError:
+                continue
+        elif int(pid) == os.getpid():
+            stale = include_own
+        else:
+            stale = not _process_alive(int(pid))
+        if stale:
+            try:
+                entry.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError:
+                continue
+            removed.append(entry)
+    return removed
 
 
 def _umask() -> int:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import make_disc_scene
 from trimatte.cli.main import main
+from trimatte.cli.outputs import RECORD_NAME
 from trimatte.metrics import compute_metrics
 from trimatte.trimap.morphology import trimap_from_alpha
 
@@ -56,7 +57,7 @@ def test_eval_runs_a_method_and_band_trimaps(dataset, tmp_path, capsys):
     mean = next(line for line in lines if line.startswith("mean"))
     sad = float(mean.split()[1])
     assert 0 <= sad < 1.0  # a clean synthetic edge is easy for closed-form matting
-    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["a.png", "b.png"]
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [RECORD_NAME, "a.png", "b.png"]
 
 
 def test_eval_reports_missing_partners(dataset, capsys):

@@ -1,4 +1,8 @@
-"""``trimatte`` command: dispatches to the sub-command modules."""
+"""``trimatte`` command: dispatches to the sub-command modules.
+
+Exit codes of every sub-command: 0 all done, 1 some inputs failed (the others were
+processed), 2 usage or configuration error (nothing was processed), 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("trimatte: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,33 +1,74 @@
-"""``trimatte matte``: pull alpha mattes, cutouts and composites for images."""
+"""``trimatte matte``: pull alpha mattes, cutouts and composites for images.
+
+The command builds one :class:`~trimatte.pipeline.Pipeline` (trimap source →
+alpha → foreground → composite) from its flags or a config, validates it and every
+output path before reading any image, then runs it on each image (in a pool of
+worker processes for a folder, see :mod:`trimatte.batch`) and writes the files
+from the resulting :class:`~trimatte.pipeline.MatteState`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import time
-import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from trimatte.api import DEFAULT_MATTING, DEFAULT_TRIMAP_METHOD, build_pipeline
-from trimatte.cli.common import check_unique_stems, collect_images, report, trimap_for
-from trimatte.errors import InputError, TrimatteError, TrimatteWarning
-from trimatte.io import read_image, read_trimap, write_alpha, write_image, write_rgba, write_trimap
-from trimatte.pipeline import Pipeline
-from trimatte.trimap.validate import validate_trimap
+from trimatte.batch import default_workers, map_in_order
+from trimatte.cli.common import (
+    CONFIG_ERRORS,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    check_unique_stems,
+    collect_images,
+    describe_error,
+    note,
+    parse_params,
+    report,
+    trimap_folder_or_file,
+    trimap_for,
+    warn,
+)
+from trimatte.cli.outputs import (
+    OUTPUT_SUFFIXES,
+    InputSet,
+    check_file_target,
+    check_folder,
+    record_outputs,
+)
+from trimatte.errors import InputError
+from trimatte.io import (
+    read_image,
+    read_trimap,
+    remove_stale_temp_files,
+    write_alpha,
+    write_image,
+    write_rgba,
+    write_trimap,
+)
+from trimatte.pipeline import MatteState, Pipeline, stage_from_dict
 
-SAVE_CHOICES = ("alpha", "trimap", "foreground", "cutout", "composite")
-SUFFIX = {
-    "alpha": "_alpha.png",
-    "trimap": "_trimap.png",
-    "foreground": "_fg.png",
-    "cutout": "_cutout.png",
-    "composite": "_composite.png",
-}
+SAVE_CHOICES = tuple(OUTPUT_SUFFIXES)
+#: Kept for callers of the old name.
+SUFFIX = OUTPUT_SUFFIXES
 
 log = logging.getLogger("trimatte.cli")
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +77,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="compute alpha mattes / cutouts for images",
         description=(
             "Compute an alpha matte for each image and save the requested outputs as "
-            "OUTDIR/<name>_alpha.png, _cutout.png (RGBA), _fg.png, _composite.png, _trimap.png."
+            "OUTDIR/<name>_alpha.png, _cutout.png (RGBA), _fg.png, _composite.png, _trimap.png. "
+            "The configuration and every output path are checked before the first image is "
+            "read; an output never replaces an input. Files named like these outputs, or "
+            "recorded in a folder's .trimatte-outputs, are skipped when a folder is given "
+            "as input (name them explicitly to process them)."
         ),
     )
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_DIR", help="image files or folders")
@@ -44,7 +89,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--trimap",
         metavar="FILE_OR_DIR",
-        help="given trimap(s): a file for one image, or a folder with <name>.png per image",
+        help="given trimap(s): a file for one image, or a folder with <name>_trimap.png "
+        "(what --save trimap writes) or <name>.png per image",
     )
     p.add_argument(
         "--trimap-method",
@@ -79,7 +125,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--pipeline",
         metavar="CONFIG",
-        help="pipeline config (YAML/JSON, see Pipeline.save); overrides the stage flags",
+        help="pipeline config (YAML/JSON, see Pipeline.save); overrides the stage flags. "
+        "Stages the requested outputs need (foreground, composite) are added if missing",
     )
     p.add_argument(
         "--save",
@@ -88,27 +135,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--background",
-        default="white",
+        default=None,
         metavar="COLOR_OR_IMAGE",
-        help="background of the composite: colour name, #rrggbb, r,g,b or an image file",
+        help="background of the composite: colour name, #rrggbb, r,g,b or an image file "
+        "(default: white, or the one in --pipeline)",
     )
     p.add_argument(
         "--contact-sheet",
         metavar="FILE",
         help="also write a PNG with one row per image: image | trimap | alpha | cutout",
     )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help=f"worker processes for several images (default: the number of cores, "
+        f"here {default_workers()}); outputs and messages are the same for any N",
+    )
     p.set_defaults(run=run)
-
-
-def parse_params(items: list[str], flag: str) -> dict[str, Any]:
-    """``["band=20", "eps=1e-6"]`` → ``{"band": 20, "eps": 1e-6}`` (values parsed as YAML)."""
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"expected KEY=VALUE, got {item!r}", flag)
-        params[key.strip().replace("-", "_")] = yaml.safe_load(value)
-    return params
 
 
 def parse_rect(text: str | None) -> tuple[int, int, int, int] | None:
@@ -118,6 +163,8 @@ def parse_rect(text: str | None) -> tuple[int, int, int, int] | None:
         x, y, w, h = (int(v) for v in text.split(","))
     except ValueError:
         raise InputError(f"expected four integers X,Y,W,H, got {text!r}", "--rect") from None
+    if w < 1 or h < 1 or x < 0 or y < 0:
+        raise InputError(f"expected X,Y >= 0 and W,H >= 1, got {text!r}", "--rect")
     return (x, y, w, h)
 
 
@@ -128,81 +175,138 @@ def parse_save(text: str) -> list[str]:
         raise InputError(
             f"unknown output(s) {unknown}; choose among {', '.join(SAVE_CHOICES)}", "--save"
         )
-    return wanted
+    return list(dict.fromkeys(wanted))
+
+
+def check_background(spec: str, flag: str = "--background") -> None:
+    """Raise InputError unless ``spec`` is a colour or a readable image file."""
+    from trimatte.foreground.compositing import load_background
+
+    try:
+        load_background(spec, (1, 1))
+    except InputError as exc:
+        raise InputError(exc.reason, f"{flag} {spec}") from None
 
 
 def make_pipeline(args: argparse.Namespace, wanted: list[str]) -> Pipeline:
-    if args.pipeline:
-        return Pipeline.load(args.pipeline)
-    needs_fg = any(w in wanted for w in ("foreground", "cutout", "composite"))
-    return build_pipeline(
-        trimap_method="given" if args.trimap else args.trimap_method,
-        matting=args.matting,
-        foreground="multilevel-foreground" if needs_fg else None,
-        composite=None,
-        trimap_params=parse_params(args.trimap_param, "--trimap-param"),
-        matting_params=parse_params(args.matting_param, "--matting-param"),
-    )
+    """The whole pipeline of the run, built and checked before any image is read.
 
-
-def output_paths(image: Path, outdir: Path, wanted: list[str]) -> dict[str, Path]:
-    return {what: outdir / f"{image.stem}{SUFFIX[what]}" for what in wanted}
-
-
-def process_one(
-    image_path: Path,
-    trimap_path: Path | None,
-    pipeline: Pipeline,
-    outputs: dict[str, Path],
-    background: str,
-    hints: dict[str, Any],
-    sheet_rows: list[dict[str, Any]] | None = None,
-) -> dict[str, float]:
-    """Run the pipeline on one file and write its outputs; returns stage timings.
-
-    With ``sheet_rows``, a thumbnail row (image, trimap, alpha, foreground) is appended.
+    Raises:
+        InputError, TypeError, ValueError: A bad stage name, parameter or background,
+            or a config without an alpha stage (or without a trimap source when no
+            ``--trimap`` is given).
     """
-    from trimatte.foreground import compositing, estimation
-
-    image = read_image(image_path)
-    trimap = read_trimap(trimap_path) if trimap_path is not None else None
-    if trimap is not None:
-        if trimap.shape != image.shape[:2]:
-            raise InputError(
-                f"trimap {trimap_path} is {trimap.shape[1]}x{trimap.shape[0]} but the image is "
-                f"{image.shape[1]}x{image.shape[0]} (WxH)",
-                image_path,
+    needs_fg = any(w in wanted for w in ("foreground", "cutout", "composite"))
+    if args.background is not None:
+        check_background(args.background)
+    if not args.pipeline:
+        return build_pipeline(
+            trimap_method="given" if args.trimap else args.trimap_method,
+            matting=args.matting,
+            foreground="multilevel-foreground" if needs_fg else None,
+            composite="composite" if "composite" in wanted else None,
+            background=args.background or "white",
+            trimap_params=parse_params(args.trimap_param, "--trimap-param"),
+            matting_params=parse_params(args.matting_param, "--matting-param"),
+        )
+    pipeline = Pipeline.load(args.pipeline)
+    roles = {stage.role for stage in pipeline.stages}
+    if "alpha" not in roles:
+        raise InputError(
+            "the pipeline has no alpha stage (e.g. closed-form, dim); add one", args.pipeline
+        )
+    if "trimap" not in roles and not args.trimap:
+        raise InputError(
+            "the pipeline has no trimap source (e.g. salient); add one or pass --trimap",
+            args.pipeline,
+        )
+    if needs_fg and "foreground" not in roles:
+        foreground = stage_from_dict({"name": "multilevel-foreground"})
+        pipeline = pipeline.replace("foreground", foreground)
+    if "composite" in wanted:
+        current = next((s for s in pipeline.stages if s.role == "composite"), None)
+        if current is None or current.registry_name != "composite" or args.background:
+            stage = stage_from_dict(
+                {"name": "composite", "params": {"background": args.background or "white"}}
             )
-        validate_trimap(trimap, name=str(trimap_path))
-    state = pipeline(image, trimap, **hints)
+            pipeline = pipeline.replace("composite", stage)
+    for stage in pipeline.stages:
+        background = getattr(stage, "background", None)
+        if stage.role == "composite" and isinstance(background, str):
+            check_background(background, f"{args.pipeline}: background")
+    return pipeline
+
+
+# ----------------------------------------------------------------------------- one image
+
+
+@dataclass(frozen=True)
+class MatteJob:
+    """One image of the batch: where to read it (and its trimap) and what to write."""
+
+    image: Path
+    trimap: Path | None
+    outputs: tuple[tuple[str, Path], ...]
+    thumbnail: bool = False
+
+
+@dataclass
+class MatteDone:
+    """What a finished job hands back: stage timings and a contact-sheet row."""
+
+    timings: dict[str, float]
+    row: dict[str, Any] | None
+
+
+def run_job(pipeline: Pipeline, hints: dict[str, Any], job: MatteJob) -> MatteDone:
+    """Read one image (and trimap), run ``pipeline``, write the requested outputs.
+
+    Module level and picklable, so it runs the same in a worker process or inline.
+
+    Raises:
+        InputError: A bad input or a write that failed, naming the file.
+    """
+    image = read_image(job.image)
+    trimap = read_trimap(job.trimap) if job.trimap is not None else None
+    try:
+        state = pipeline(image, trimap, **hints)
+    except InputError as exc:
+        if job.trimap is not None and exc.source == "trimap":  # name the trimap's file
+            raise type(exc)(exc.reason, job.trimap) from None
+        raise
     if state.alpha is None:
-        raise InputError("the pipeline produced no alpha (it has no alpha stage)", image_path)
-    foreground = state.foreground
-    if foreground is None and any(k in outputs for k in ("foreground", "cutout", "composite")):
-        foreground = estimation.estimate_foreground(state.image, state.alpha)
-    for what, path in outputs.items():
-        if what == "alpha":
-            write_alpha(path, state.alpha)
-        elif what == "trimap":
-            if state.trimap is None:
-                raise InputError("no trimap to save (the pipeline made none)", image_path)
-            write_trimap(path, state.trimap)
-        elif what == "foreground":
-            write_image(path, foreground)
-        elif what == "cutout":
-            write_rgba(path, foreground, state.alpha)
-        elif what == "composite":
-            if state.composite is not None and state.composite.shape[-1] == 3:
-                write_image(path, state.composite)
-            else:
-                bg = compositing.load_background(background, state.alpha.shape)
-                write_image(path, compositing.composite(foreground, state.alpha, bg))
-    if sheet_rows is not None:
-        sheet_rows.append(thumbnail_row(state, foreground, image_path.name))
-    return state.timings
+        raise InputError("the pipeline produced no alpha", job.image)
+    for what, path in job.outputs:
+        try:
+            write_output(what, path, state)
+        except OSError as exc:
+            raise InputError(f"cannot write ({exc.strerror or exc})", path) from None
+    row = thumbnail_row(state, job.image.name) if job.thumbnail else None
+    return MatteDone(timings=dict(state.timings), row=row)
 
 
-def thumbnail_row(state, foreground, label: str, height: int = 200) -> dict[str, Any]:
+def write_output(what: str, path: Path, state: MatteState) -> None:
+    """Write one output kind of ``state`` to ``path`` (atomically)."""
+    if what == "alpha":
+        write_alpha(path, state.alpha)
+        return
+    sources = {"trimap": state.trimap, "foreground": state.foreground,
+               "cutout": state.foreground, "composite": state.composite}
+    if sources[what] is None:
+        raise InputError(f"the pipeline made no {what} to save", path)
+    if what == "trimap":
+        write_trimap(path, state.trimap)
+    elif what == "foreground":
+        write_image(path, state.foreground)
+    elif what == "cutout":
+        write_rgba(path, state.foreground, state.alpha)
+    elif state.composite.shape[-1] == 4:  # a config's cutout stage: RGBA
+        write_rgba(path, state.composite[..., :3], state.composite[..., 3])
+    else:
+        write_image(path, state.composite)
+
+
+def thumbnail_row(state: MatteState, label: str, height: int = 200) -> dict[str, Any]:
     """Downscaled panels of one result for the contact sheet (keeps memory small)."""
     import cv2
     import numpy as np
@@ -221,64 +325,162 @@ def thumbnail_row(state, foreground, label: str, height: int = 200) -> dict[str,
         "image": shrink(state.image),
         "trimap": shrink(state.trimap, nearest=True),
         "alpha": shrink(state.alpha),
-        "foreground": shrink(foreground),
+        "foreground": shrink(state.foreground),
         "label": label,
     }
 
 
-def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+# ----------------------------------------------------------------------------- the run
 
+
+def plan_jobs(
+    images: list[Path], trimap: Path | None, outdir: Path, wanted: list[str], thumbnail: bool
+) -> tuple[list[MatteJob], list[str]]:
+    """One job per image; images without a trimap in the ``--trimap`` folder fail here."""
+    jobs, problems = [], []
+    for image in images:
+        try:
+            image_trimap = trimap_for(image, trimap)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        outputs = tuple((w, outdir / f"{image.stem}{OUTPUT_SUFFIXES[w]}") for w in wanted)
+        jobs.append(MatteJob(image, image_trimap, outputs, thumbnail))
+    return jobs, problems
+
+
+def check_targets(jobs: list[MatteJob], args: argparse.Namespace, outdir: Path) -> list[Path]:
+    """Check every output path before any work; returns the folders written into.
+
+    Raises:
+        InputError: An output that cannot be written or would replace an input.
+    """
+    inputs = InputSet([args.pipeline])
+    if args.background and Path(args.background).is_file():
+        inputs.add(Path(args.background))
+    for job in jobs:
+        inputs.add(job.image)
+        if job.trimap is not None:
+            inputs.add(job.trimap)
+    check_folder(outdir, "output folder")
+    targets: dict[Path, str] = {}
+    for job in jobs:
+        for what, path in job.outputs:
+            if path.is_dir():
+                raise InputError(f"the {what} of {job.image} would go here, but it is a folder",
+                                 path)
+            clash = inputs.find(path)
+            if clash is not None:
+                raise InputError(
+                    f"the {what} of {job.image} would overwrite the input {clash}; "
+                    "choose another -o",
+                    path,
+                )
+            targets[path.resolve()] = f"the {what} of {job.image}"
+    folders = [outdir]
+    if args.contact_sheet:
+        sheet = Path(args.contact_sheet)
+        check_file_target(sheet, "--contact-sheet", inputs, image=True)
+        if sheet.resolve() in targets:
+            raise InputError(f"--contact-sheet would overwrite {targets[sheet.resolve()]}", sheet)
+        folders.append(sheet.parent)
+    return folders
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         wanted = parse_save(args.save)
-        images = collect_images(args.inputs)
-        check_unique_stems(images)
-        pipeline = make_pipeline(args, wanted)
         hints = {"rect": parse_rect(args.rect)} if args.rect else {}
-    except TrimatteError as exc:
-        report(str(exc))
-        return 2
+        pipeline = make_pipeline(args, wanted)
+    except CONFIG_ERRORS as exc:
+        report(describe_error(exc))
+        return EXIT_USAGE
     outdir = Path(args.output)
-    inputs = {p.resolve() for p in images}
+    images, failed, notes = collect_images(args.inputs)
+    for line in notes:
+        note(line)
+    for line in failed:
+        report(line)
+    try:
+        trimap = trimap_folder_or_file(args.trimap, len(images))
+        check_unique_stems(images)
+        jobs, problems = plan_jobs(images, trimap, outdir, wanted, bool(args.contact_sheet))
+        for line in problems:
+            report(line)
+        failed += problems
+        if not jobs:
+            return _summary(0, len(failed), outdir, failed, 0.0)
+        folders = check_targets(jobs, args, outdir)
+    except InputError as exc:
+        report(str(exc))
+        return EXIT_USAGE
+    record_outputs([path for job in jobs for _, path in job.outputs])
+    if args.contact_sheet:
+        record_outputs([Path(args.contact_sheet)])
+    for folder in folders:
+        remove_stale_temp_files(folder)
     log.info("pipeline: %s", pipeline)
-    failures = 0
-    sheet_rows: list[dict[str, Any]] | None = [] if args.contact_sheet else None
-    start = time.perf_counter()
-    for image_path in tqdm(images, desc="matting", unit="img", disable=len(images) < 2):
-        try:
-            outputs = output_paths(image_path, outdir, wanted)
-            clash = [p for p in outputs.values() if p.resolve() in inputs]
-            if clash:
-                raise InputError(f"output {clash[0]} would overwrite an input; choose another -o")
-            trimap_path = trimap_for(image_path, args.trimap, len(images))
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", TrimatteWarning)
-                timings = process_one(
-                    image_path, trimap_path, pipeline, outputs, args.background, hints,
-                    sheet_rows,
-                )
-            for w in caught:
-                tqdm.write(f"trimatte: warning: {w.message}")
-            log.info(
-                "%s: %s", image_path.name, ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
-            )
-        except TrimatteError as exc:
-            failures += 1
-            report(str(exc) if str(image_path) in str(exc) else f"{image_path}: {exc}")
-        except MemoryError:
-            failures += 1
-            report(f"{image_path}: out of memory (try a smaller image)")
-    elapsed = time.perf_counter() - start
-    done = len(images) - failures
-    if sheet_rows:
-        from trimatte.visualize import contact_sheet
 
-        labels = [row.pop("label") for row in sheet_rows]
-        sheet = contact_sheet(sheet_rows, labels=labels, row_height=200)
-        write_image(args.contact_sheet, sheet / 255.0)
-        print(f"trimatte: contact sheet written to {args.contact_sheet}")
-    print(f"trimatte: {done}/{len(images)} image(s) written to {outdir} in {elapsed:.1f} s")
-    if failures:
-        print(f"trimatte: {failures} image(s) failed (see errors above)")
-        return 1
-    return 0
+    workers = args.workers or default_workers()
+    job_fn = functools.partial(run_job, pipeline, hints)
+    rows: list[dict[str, Any]] = []
+    done, total = 0, len(jobs) + len(failed)
+    start = time.perf_counter()
+    try:
+        for outcome in map_in_order(job_fn, jobs, workers=workers, desc="matting", unit="img"):
+            for category, text in outcome.warnings:
+                if category.startswith("trimatte."):
+                    warn(text)
+                else:
+                    log.info("%s: %s: %s", outcome.item.image.name, category, text)
+            outcome.replay_logs()
+            if outcome.ok:
+                done += 1
+                if outcome.value.row is not None:
+                    rows.append(outcome.value.row)
+                timings = outcome.value.timings
+                log.info("%s: %s", outcome.item.image.name,
+                         ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
+            else:
+                message = describe_error(outcome.error, outcome.item.image)
+                failed.append(message)
+                report(message)
+    except KeyboardInterrupt:
+        for folder in folders:
+            remove_stale_temp_files(folder, include_own=True)
+        note(f"interrupted: {done} of {len(jobs)} image(s) finished and their outputs are "
+             "complete; nothing half-written is left")
+        return EXIT_INTERRUPTED
+    elapsed = time.perf_counter() - start
+    if rows:
+        try:
+            write_contact_sheet(Path(args.contact_sheet), rows)
+        except (InputError, OSError) as exc:
+            message = describe_error(exc, args.contact_sheet)
+            failed.append(message)
+            report(message)
+        else:
+            print(f"trimatte: contact sheet written to {args.contact_sheet}")
+    return _summary(done, total, outdir, failed, elapsed)
+
+
+def write_contact_sheet(path: Path, rows: list[dict[str, Any]]) -> None:
+    from trimatte.visualize import contact_sheet
+
+    labels = [row.pop("label") for row in rows]
+    sheet = contact_sheet(rows, labels=labels, row_height=200)
+    write_image(path, sheet / 255.0)
+
+
+def _summary(done: int, total: int, outdir: Path, failed: list[str], elapsed: float) -> int:
+    """Print the last lines: how many images were written, and every failure."""
+    if done == 0 and total == len(failed) and elapsed == 0.0:
+        print("trimatte: no image to process")
+    else:
+        print(f"trimatte: {done}/{total} image(s) written to {outdir} in {elapsed:.1f} s")
+    if failed:
+        print(f"trimatte: {len(failed)} failed:")
+        for message in failed:
+            print(f"  {message}")
+        return EXIT_FAILED
+    return EXIT_OK
