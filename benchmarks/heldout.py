@@ -36,7 +36,7 @@ from trimatte.evaluation import (  # noqa: E402
 )
 from trimatte.io import atomic_write_bytes, read_alpha, read_image  # noqa: E402
 from trimatte.metrics import compute_metrics  # noqa: E402
-from trimatte.registry import STAGES  # noqa: E402
+from trimatte.pipeline import STAGES  # noqa: E402
 from trimatte.trimap.morphology import trimap_from_alpha  # noqa: E402
 
 SHARED = REPO.parent / "shared"

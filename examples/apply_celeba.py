@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 import trimatte
 from trimatte.data.celeba import celeba_images
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES
 from trimatte.visualize import contact_sheet
 
 

@@ -1,14 +1,13 @@
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 from trimatte.errors import InputError
-from trimatte.pipeline import MatteState, Pipeline, Stage
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES, MatteState, Pipeline, Stage
 
 
-@STAGES.register("test-threshold-trimap")
 @dataclass(kw_only=True)
 class ThresholdTrimap(Stage):
     """Toy trimap source: bright = fg, dark = bg, in between unknown."""
@@ -25,7 +24,6 @@ class ThresholdTrimap(Stage):
         return state.replace(trimap=trimap)
 
 
-@STAGES.register("test-trimap-alpha")
 @dataclass(kw_only=True)
 class TrimapAsAlpha(Stage):
     role = "alpha"
@@ -35,13 +33,29 @@ class TrimapAsAlpha(Stage):
         return state.replace(alpha=state.trimap.astype(np.float32) / 255)
 
 
-@STAGES.register("test-one-alpha")
 @dataclass(kw_only=True)
 class OneAlpha(Stage):
     role = "alpha"
 
     def run(self, state):
         return state.replace(alpha=np.ones(state.image.shape[:2], np.float32))
+
+
+TEST_STAGES = {
+    "test-threshold-trimap": ThresholdTrimap,
+    "test-trimap-alpha": TrimapAsAlpha,
+    "test-one-alpha": OneAlpha,
+}
+
+
+@pytest.fixture(autouse=True)
+def test_stages():
+    """The toy stages are registered for each test only, then removed from STAGES."""
+    with contextlib.ExitStack() as stack:
+        for name, cls in TEST_STAGES.items():
+            stack.enter_context(STAGES.registered(name, cls))
+        yield
+    assert not set(TEST_STAGES) & set(STAGES.names())
 
 
 @pytest.fixture
@@ -127,3 +141,24 @@ def test_registry_lists_builtin_stages():
     names = STAGES.names()
     for expected in ("given", "grabcut", "band", "cleanup", "closed-form", "cutout", "composite"):
         assert expected in names
+
+
+def test_registry_unregister_and_temporary_registration():
+    assert "test-one-alpha" in STAGES
+    with pytest.raises(ValueError, match="registered twice"):
+        STAGES.register("test-one-alpha")(TrimapAsAlpha)
+    removed = STAGES.unregister("test-one-alpha")
+    assert removed is OneAlpha and "test-one-alpha" not in STAGES
+    with pytest.raises(InputError, match="unknown stage"):
+        STAGES.unregister("test-one-alpha")
+    STAGES.register("test-one-alpha")(OneAlpha)  # the fixture removes it again
+
+
+def test_given_trimap_stage_runs_when_a_trimap_is_passed(image):
+    from trimatte.stages import GivenTrimap
+
+    given = np.zeros((8, 8), np.uint8)
+    given[:3], given[3:5] = 255, 128
+    state = Pipeline([GivenTrimap(), TrimapAsAlpha()])(image, trimap=given)
+    assert "trimap:given" in state.timings
+    assert GivenTrimap.uses_given_trimap and not ThresholdTrimap.uses_given_trimap

@@ -13,14 +13,23 @@ for the array conventions.
 
 __version__ = "0.1.0"
 
+# Built-in stages register themselves in STAGES when imported; importing them here
+# makes every built-in stage nameable after any `import trimatte...`.
+from trimatte import stages
 from trimatte.api import build_pipeline, default_pipeline, matte
-from trimatte.errors import InputError, ModelUnavailableError, TrimapError, TrimatteError
+from trimatte.errors import (
+    ConfigError,
+    InputError,
+    ModelUnavailableError,
+    TrimapError,
+    TrimatteError,
+)
 from trimatte.io import read_alpha, read_image, read_trimap, write_alpha, write_image, write_rgba
-from trimatte.pipeline import MatteState, Pipeline, Stage
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES, MatteState, Pipeline, Stage
 
 __all__ = [
     "STAGES",
+    "ConfigError",
     "InputError",
     "MatteState",
     "ModelUnavailableError",
@@ -35,6 +44,7 @@ __all__ = [
     "read_alpha",
     "read_image",
     "read_trimap",
+    "stages",
     "write_alpha",
     "write_image",
     "write_rgba",

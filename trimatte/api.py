@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from trimatte.pipeline import MatteState, Pipeline
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES, MatteState, Pipeline
 
 #: Trimap source used when the caller gives no trimap.
 DEFAULT_TRIMAP_METHOD = "salient"

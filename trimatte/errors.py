@@ -30,6 +30,11 @@ class TrimapError(InputError):
     """A trimap is malformed or cannot be matted (e.g. no foreground pixels)."""
 
 
+class ConfigError(InputError):
+    """A configuration is unusable: an unknown stage or parameter, or a value of the
+    wrong type or out of range (raised before any image is read)."""
+
+
 class ModelUnavailableError(TrimatteError, RuntimeError):
     """Model weights are not available offline (never downloaded at run time)."""
 

@@ -16,7 +16,9 @@ role               reads                                        writes
 Stages pass a :class:`MatteState` along; each returns a new state with its
 outputs filled in. A pipeline records the wall time of every stage and
 round-trips to a plain dict (and a YAML or JSON file) through the stage
-registry :data:`trimatte.registry.STAGES`.
+registry :data:`STAGES`, defined here beside :class:`Stage`. Built-in stages
+(:mod:`trimatte.stages`) register themselves when imported, which ``import trimatte``
+does.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ import numpy as np
 
 from trimatte.errors import InputError
 from trimatte.image import as_image, as_trimap, check_same_size
-from trimatte.registry import STAGES
+from trimatte.registry import Registry
+
+__all__ = ["ROLES", "STAGES", "MatteState", "Pipeline", "Stage", "stage_from_dict"]
 
 ROLES = ("trimap", "trimap_refine", "alpha", "alpha_refine", "foreground", "composite")
 
@@ -86,6 +90,9 @@ class Stage:
 
     role: ClassVar[str] = ""
     registry_name: ClassVar[str] = ""
+    uses_given_trimap: ClassVar[bool] = False
+    """A ``trimap`` source that reads the trimap passed to the pipeline (``given``):
+    it still runs when a trimap is passed, while the other trimap sources are skipped."""
 
     def run(self, state: MatteState) -> MatteState:
         """Return a new state with this stage's outputs filled in."""
@@ -110,6 +117,10 @@ class Stage:
         if not self.registry_name:
             raise InputError("stage is not registered, so it cannot be saved", type(self).__name__)
         return {"name": self.registry_name, "params": self.params()}
+
+
+STAGES: Registry[Stage] = Registry("stage")
+"""Registered pipeline stages by name; ``STAGES.build("closed-form", epsilon=1e-7)``."""
 
 
 def _plain(value: Any) -> Any:
@@ -178,7 +189,7 @@ class Pipeline:
             state.trimap = as_trimap(trimap)
             check_same_size(state.image.shape, state.trimap.shape, "trimap")
         for stage in self.stages:
-            if stage.role == "trimap" and trimap is not None and stage.registry_name != "given":
+            if stage.role == "trimap" and trimap is not None and not stage.uses_given_trimap:
                 continue
             start = time.perf_counter()
             state = stage.run(state)

@@ -1,19 +1,32 @@
-"""Name → class registries, so stages (and models) can be named in a config.
+"""A generic name → class registry, so that things (stages, models) can be named in a config.
+
+The registry knows nothing about what it holds: the pipeline stage registry
+:data:`trimatte.pipeline.STAGES` is one instance, defined beside
+:class:`~trimatte.pipeline.Stage`, and built-in stages register themselves when
+:mod:`trimatte.stages` is imported (``import trimatte`` does that).
 
 Example:
-    >>> from trimatte.registry import STAGES
-    >>> stage = STAGES.build("closed-form", epsilon=1e-7)  # doctest: +SKIP
+    >>> from trimatte.registry import Registry
+    >>> SHAPES = Registry("shape")
+    >>> @SHAPES.register("square")
+    ... class Square:
+    ...     def __init__(self, side=1): self.side = side
+    >>> SHAPES.build("square", side=2).side
+    2
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from trimatte.errors import InputError
+from trimatte.errors import ConfigError
 
 T = TypeVar("T")
+
+__all__ = ["Registry"]
 
 
 class Registry(Generic[T]):
@@ -28,7 +41,13 @@ class Registry(Generic[T]):
         self._entries: dict[str, Callable[..., T]] = {}
 
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        """Decorator registering a class or factory under ``name``."""
+        """Decorator registering a class or factory under ``name``.
+
+        A class gets a ``registry_name`` attribute equal to ``name``.
+
+        Raises:
+            ValueError: Another object is already registered under ``name``.
+        """
 
         def decorator(obj: Callable[..., T]) -> Callable[..., T]:
             if name in self._entries and self._entries[name] is not obj:
@@ -40,45 +59,74 @@ class Registry(Generic[T]):
 
         return decorator
 
+    def unregister(self, name: str) -> Callable[..., T]:
+        """Remove the entry ``name`` and return it (e.g. a stage defined by a test).
+
+        Raises:
+            InputError: Nothing is registered under ``name``.
+        """
+        entry = self.get(name)
+        del self._entries[name]
+        return entry
+
+    @contextlib.contextmanager
+    def registered(self, name: str, obj: Callable[..., T]) -> Iterator[Callable[..., T]]:
+        """Context manager: ``obj`` is registered as ``name`` inside the block only.
+
+        Example:
+            >>> from trimatte.registry import Registry
+            >>> REG = Registry("thing")
+            >>> with REG.registered("one", int):
+            ...     REG.build("one")
+            0
+            >>> "one" in REG
+            False
+        """
+        self.register(name)(obj)
+        try:
+            yield obj
+        finally:
+            if self._entries.get(name) is obj:
+                del self._entries[name]
+
     def get(self, name: str) -> Callable[..., T]:
         """The entry registered as ``name``.
 
         Raises:
-            InputError: Unknown name; the message lists the close matches and all names.
+            ConfigError: Unknown name; the message lists the close matches and all names.
         """
-        _load_builtin_stages()
         try:
             return self._entries[name]
-        except KeyError:
-            close = difflib.get_close_matches(name, self._entries, n=3)
+        except (KeyError, TypeError):
+            close = difflib.get_close_matches(str(name), self._entries, n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
-            raise InputError(
+            raise ConfigError(
                 f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}",
                 self.kind,
             ) from None
 
     def build(self, name: str, **params: Any) -> T:
-        """Instantiate the entry ``name`` with keyword ``params``."""
+        """Instantiate the entry ``name`` with keyword ``params``.
+
+        Raises:
+            ConfigError: Unknown name, unknown parameter or a value of the wrong type
+                or range; the message names the entry and the parameter.
+        """
         factory = self.get(name)
         try:
             return factory(**params)
         except TypeError as exc:
-            raise InputError(f"bad parameters for {self.kind} {name!r}: {exc}", name) from exc
+            raise ConfigError(f"bad parameters for {self.kind} {name!r}: {exc}", name) from exc
 
     def names(self) -> list[str]:
         """All registered names, sorted."""
-        _load_builtin_stages()
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
-        _load_builtin_stages()
         return name in self._entries
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
 
-def _load_builtin_stages() -> None:
-    # Stages register themselves on import; importing here lets the registry be
-    # used without the caller knowing which modules define which stages.
-    import trimatte.stages  # noqa: F401
-
-
-STAGES: Registry = Registry("stage")
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -7,7 +7,7 @@ from tests.conftest import make_disc_scene
 from trimatte.metrics import sad
 from trimatte.models.checkpoint import load_checkpoint
 from trimatte.pipeline import MatteState
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES
 from trimatte.stages import deep
 from trimatte.trimap.morphology import trimap_from_alpha
 

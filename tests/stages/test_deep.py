@@ -13,7 +13,7 @@ from trimatte.models.checkpoint import save_checkpoint
 from trimatte.models.dim import build_matting_net
 from trimatte.models.trimap_unet import build_trimap_net
 from trimatte.pipeline import MatteState, Pipeline
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES
 
 TINY = dict(encoder="tu-resnet10t", encoder_depth=3, decoder_channels=(16, 8, 8))
 

@@ -9,7 +9,7 @@ import trimatte.models.saliency as saliency_module
 from tests.conftest import make_disc_scene
 from trimatte.errors import TrimapError
 from trimatte.pipeline import MatteState, Pipeline, stage_from_dict
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES
 from trimatte.stages.salient import SalientTrimap
 from trimatte.trimap.morphology import band_width_for
 

@@ -1,13 +1,14 @@
 """Thin pipeline stages wrapping the functional core.
 
 Importing this package registers every built-in stage in
-:data:`trimatte.registry.STAGES`; ``STAGES.names()`` lists them. Deep-learning
+:data:`trimatte.pipeline.STAGES`; ``STAGES.names()`` lists them. Deep-learning
 stages import torch only when they run.
 """
 
 from trimatte.stages.alpha import ClosedFormAlpha, GrabCutAlpha
 from trimatte.stages.deep import DIMAlpha, UNetTrimap
 from trimatte.stages.foreground import Composite, Cutout, MultilevelForeground
+from trimatte.stages.plate import PlateAlpha, PlateForeground, PlateTrimap
 from trimatte.stages.salient import SalientTrimap
 from trimatte.stages.trimap import GivenTrimap, GrabCutTrimap, TrimapBand, TrimapCleanup
 
@@ -20,6 +21,9 @@ __all__ = [
     "GrabCutAlpha",
     "GrabCutTrimap",
     "MultilevelForeground",
+    "PlateAlpha",
+    "PlateForeground",
+    "PlateTrimap",
     "SalientTrimap",
     "TrimapBand",
     "TrimapCleanup",

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trimatte.pipeline import MatteState, Stage
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES, MatteState, Stage
 from trimatte.trimap import validate
 
 

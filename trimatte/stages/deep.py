@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from trimatte.errors import InputError, ModelUnavailableError
-from trimatte.pipeline import MatteState, Stage
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES, MatteState, Stage
 
 DEFAULT_WEIGHTS = {
     "dim": "dim_lite0.pth",

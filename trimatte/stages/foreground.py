@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trimatte.foreground import compositing, estimation
-from trimatte.pipeline import MatteState, Stage
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES, MatteState, Stage
 
 
 @STAGES.register("multilevel-foreground")

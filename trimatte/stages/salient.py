@@ -8,8 +8,7 @@ import numpy as np
 
 from trimatte.errors import TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND
-from trimatte.pipeline import MatteState, Stage
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES, MatteState, Stage
 from trimatte.trimap import morphology
 from trimatte.trimap.saliency import trimap_from_saliency
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trimatte.image import check_same_size
-from trimatte.pipeline import MatteState, Stage
-from trimatte.registry import STAGES
+from trimatte.pipeline import STAGES, MatteState, Stage
 from trimatte.trimap import cleanup, grabcut, morphology, validate
 
 
@@ -16,6 +15,7 @@ class GivenTrimap(Stage):
     """Use the trimap passed to the pipeline (checked for size and content)."""
 
     role = "trimap"
+    uses_given_trimap = True
 
     def run(self, state: MatteState) -> MatteState:
         state.require("trimap", stage=self.label)
