@@ -8,7 +8,6 @@ stages import torch only when they run.
 from trimatte.stages.alpha import ClosedFormAlpha, GrabCutAlpha
 from trimatte.stages.deep import DIMAlpha, UNetTrimap
 from trimatte.stages.foreground import Composite, Cutout, MultilevelForeground
-from trimatte.stages.plate import PlateAlpha, PlateForeground, PlateTrimap
 from trimatte.stages.salient import SalientTrimap
 from trimatte.stages.trimap import GivenTrimap, GrabCutTrimap, TrimapBand, TrimapCleanup
 
@@ -21,9 +20,6 @@ __all__ = [
     "GrabCutAlpha",
     "GrabCutTrimap",
     "MultilevelForeground",
-    "PlateAlpha",
-    "PlateForeground",
-    "PlateTrimap",
     "SalientTrimap",
     "TrimapBand",
     "TrimapCleanup",
