@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from trimatte.errors import InputError
+from trimatte.errors import ConfigError, InputError
 from trimatte.pipeline import STAGES, MatteState, Pipeline, Stage
 
 
@@ -127,7 +127,7 @@ def test_bad_configs_give_clear_errors(tmp_path):
         Pipeline.from_dict({"stage": []})
     with pytest.raises(InputError, match=r"unknown stage 'closed-from'.*closed-form"):
         Pipeline.from_dict({"stages": [{"name": "closed-from"}]})
-    with pytest.raises(InputError, match="bad parameters"):
+    with pytest.raises(ConfigError, match=r"stage 'test-threshold-trimap'.*unknown parameter 'x'"):
         Pipeline.from_dict({"stages": [{"name": "test-threshold-trimap", "params": {"x": 1}}]})
     broken = tmp_path / "broken.yaml"
     broken.write_text("stages: [unclosed")
@@ -162,3 +162,42 @@ def test_given_trimap_stage_runs_when_a_trimap_is_passed(image):
     state = Pipeline([GivenTrimap(), TrimapAsAlpha()])(image, trimap=given)
     assert "trimap:given" in state.timings
     assert GivenTrimap.uses_given_trimap and not ThresholdTrimap.uses_given_trimap
+
+
+def test_stage_parameters_are_converted_from_text(image):
+    pipe = Pipeline.from_dict(
+        {"stages": [{"name": "test-threshold-trimap", "params": {"low": "0.2", "high": "9e-1"}},
+                    {"name": "test-trimap-alpha"}]}
+    )
+    stage = pipe.stage("trimap")
+    assert (stage.low, stage.high) == (0.2, 0.9)
+    assert isinstance(ThresholdTrimap(low="1e-1").low, float)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("closed-form", {"epsilon": "1e-6x"}, r"stage 'closed-form': epsilon: expected a number"),
+        ("closed-form", {"epsilon": 0}, r"stage 'closed-form': epsilon must be > 0, got 0.0"),
+        ("closed-form", {"epsilno": 1e-6}, r"unknown parameter 'epsilno'. Did you mean epsilon"),
+        ("closed-form", {"window_radius": 1.5}, r"window_radius: expected an integer"),
+        ("grabcut", {"band": -1}, r"stage 'grabcut': band must be >= 0, got -1"),
+        ("band", {"width": "none", "fraction": -0.1}, r"stage 'band': fraction must be >= 0"),
+        ("salient", {"threshold": 1.5}, r"stage 'salient': threshold must be <= 1"),
+        ("cleanup", {"fill_holes": "maybe"}, r"fill_holes: expected true or false"),
+        ("dim", {"context": -3}, r"stage 'dim': context must be >= 0"),
+        ("multilevel-foreground", {"regularization": 0}, r"regularization must be > 0"),
+        ("composite", {"background": " "}, r"stage 'composite': background must be"),
+    ],
+)
+def test_bad_stage_parameters_fail_fast_with_one_line(name, params, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        STAGES.build(name, **params)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_parameter_in_a_pipeline_file_names_file_stage_and_parameter(tmp_path):
+    path = tmp_path / "pipe.yaml"
+    path.write_text("stages:\n- name: closed-form\n  params: {epsilon: -1}\n")
+    with pytest.raises(ConfigError, match=r"pipe.yaml: stage 'closed-form': epsilon must be > 0"):
+        Pipeline.load(path)

@@ -32,8 +32,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from trimatte.errors import InputError
+from trimatte.errors import ConfigError, InputError
 from trimatte.image import as_image, as_trimap, check_same_size
+from trimatte.params import coerce_instance
 from trimatte.registry import Registry
 
 __all__ = ["ROLES", "STAGES", "MatteState", "Pipeline", "Stage", "stage_from_dict"]
@@ -94,6 +95,29 @@ class Stage:
     """A ``trimap`` source that reads the trimap passed to the pipeline (``given``):
     it still runs when a trimap is passed, while the other trimap sources are skipped."""
 
+    def __post_init__(self) -> None:
+        """Convert the parameters to their field types and check their ranges.
+
+        Dataclass subclasses call this after ``__init__``: a string such as ``"1e-6"``
+        becomes a float (:func:`trimatte.params.coerce_instance`), then
+        :meth:`check_params` runs. A subclass defining its own ``__post_init__``
+        should call ``super().__post_init__()``.
+
+        Raises:
+            ConfigError: A parameter of the wrong type or out of range.
+        """
+        if dataclasses.is_dataclass(self):
+            coerce_instance(self, self.owner)
+        self.check_params()
+
+    def check_params(self) -> None:
+        """Override to check parameter ranges with :func:`trimatte.params.check_range`."""
+
+    @property
+    def owner(self) -> str:
+        """``"stage 'name'"``, how errors about this stage's parameters name it."""
+        return f"stage {self.registry_name or type(self).__name__!r}"
+
     def run(self, state: MatteState) -> MatteState:
         """Return a new state with this stage's outputs filled in."""
         raise NotImplementedError
@@ -136,8 +160,13 @@ def _plain(value: Any) -> Any:
 def stage_from_dict(config: dict[str, Any]) -> Stage:
     """Build a stage from ``{"name": ..., "params": {...}}``."""
     if not isinstance(config, dict) or "name" not in config:
-        raise InputError(f"a stage config needs a 'name', got {config!r}", "config")
-    return STAGES.build(config["name"], **(config.get("params") or {}))
+        raise ConfigError(f"a stage config needs a 'name', got {config!r}", "config")
+    params = config.get("params") or {}
+    if not isinstance(params, dict):
+        raise ConfigError(
+            f"'params' must be a mapping, got {params!r}", f"stage {config['name']!r}"
+        )
+    return STAGES.build(config["name"], **params)
 
 
 class Pipeline:
@@ -226,7 +255,15 @@ class Pipeline:
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> Pipeline:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Every stage's parameters are converted and checked as it is built, so a bad
+        config fails here, before any image is read.
+
+        Raises:
+            ConfigError: Unknown stage or parameter, or a bad parameter value.
+            InputError: A malformed config or a stage order that cannot run.
+        """
         if not isinstance(config, dict) or not isinstance(config.get("stages"), list):
             raise InputError("a pipeline config needs a 'stages' list", "config")
         return cls([stage_from_dict(c) for c in config["stages"]])
@@ -263,7 +300,7 @@ class Pipeline:
         try:
             return cls.from_dict(config)
         except InputError as exc:
-            raise InputError(exc.reason, f"{path}: {exc.source}") from exc
+            raise type(exc)(exc.reason, f"{path}: {exc.source}") from exc
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{s.label}" for s in self.stages)

@@ -18,11 +18,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from trimatte.errors import ConfigError
+from trimatte.params import coerce_fields
 
 T = TypeVar("T")
 
@@ -108,11 +110,18 @@ class Registry(Generic[T]):
     def build(self, name: str, **params: Any) -> T:
         """Instantiate the entry ``name`` with keyword ``params``.
 
+        For a dataclass entry the parameters are first converted and checked
+        against its fields' type hints (:func:`trimatte.params.coerce_fields`):
+        ``"1e-6"`` becomes a float, and an unknown name is reported with the close
+        matches and the valid names.
+
         Raises:
             ConfigError: Unknown name, unknown parameter or a value of the wrong type
                 or range; the message names the entry and the parameter.
         """
         factory = self.get(name)
+        if dataclasses.is_dataclass(factory):
+            params = coerce_fields(factory, params, owner=f"{self.kind} {name!r}")
         try:
             return factory(**params)
         except TypeError as exc:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
 from trimatte.trimap import validate
 
@@ -25,6 +26,11 @@ class ClosedFormAlpha(Stage):
     window_radius: int = 1
     lambda_: float = 100.0
     role = "alpha"
+
+    def check_params(self) -> None:
+        check_range(self.epsilon, "epsilon", self.owner, gt=0)
+        check_range(self.window_radius, "window_radius", self.owner, ge=1)
+        check_range(self.lambda_, "lambda_", self.owner, gt=0)
 
     def run(self, state: MatteState) -> MatteState:
         from trimatte.matting.closed_form import closed_form_alpha
@@ -52,6 +58,9 @@ class GrabCutAlpha(Stage):
 
     iterations: int = 5
     role = "alpha"
+
+    def check_params(self) -> None:
+        check_range(self.iterations, "iterations", self.owner, ge=1)
 
     def run(self, state: MatteState) -> MatteState:
         from trimatte.trimap.grabcut import grabcut_mask_from_trimap

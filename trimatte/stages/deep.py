@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from trimatte.errors import InputError, ModelUnavailableError
+from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
 
 DEFAULT_WEIGHTS = {
@@ -101,6 +102,11 @@ class DIMAlpha(Stage):
     half: bool = False
     role = "alpha"
 
+    def check_params(self) -> None:
+        check_range(self.max_size, "max_size", self.owner, ge=1)
+        check_range(self.context, "context", self.owner, ge=0)
+        check_range(self.tile_size, "tile_size", self.owner, ge=1)
+
     def run(self, state: MatteState) -> MatteState:
         from trimatte.models.inference import predict_alpha
 
@@ -137,6 +143,9 @@ class UNetTrimap(Stage):
     max_size: int | None = 1024
     device: str = "cpu"
     role = "trimap"
+
+    def check_params(self) -> None:
+        check_range(self.max_size, "max_size", self.owner, ge=1)
 
     def run(self, state: MatteState) -> MatteState:
         from trimatte.models.trimap_unet import predict_trimap

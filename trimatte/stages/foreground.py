@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trimatte.errors import ConfigError
 from trimatte.foreground import compositing, estimation
+from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
 
 
@@ -15,6 +17,9 @@ class MultilevelForeground(Stage):
 
     regularization: float = 1e-5
     role = "foreground"
+
+    def check_params(self) -> None:
+        check_range(self.regularization, "regularization", self.owner, gt=0)
 
     def run(self, state: MatteState) -> MatteState:
         state.require("alpha", stage=self.label)
@@ -44,6 +49,10 @@ class Composite(Stage):
 
     background: str = "white"
     role = "composite"
+
+    def check_params(self) -> None:
+        if not self.background.strip():
+            raise ConfigError("background must be a colour or an image file, got ''", self.owner)
 
     def run(self, state: MatteState) -> MatteState:
         state.require("alpha", stage=self.label)

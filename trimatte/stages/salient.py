@@ -8,6 +8,7 @@ import numpy as np
 
 from trimatte.errors import TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND
+from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
 from trimatte.trimap import morphology
 from trimatte.trimap.saliency import trimap_from_saliency
@@ -43,6 +44,14 @@ class SalientTrimap(Stage):
     size: int = 320
     device: str = "cpu"
     role = "trimap"
+
+    def check_params(self) -> None:
+        check_range(self.band_fraction, "band_fraction", self.owner, ge=0)
+        check_range(self.band, "band", self.owner, ge=0)
+        check_range(self.threshold, "threshold", self.owner, ge=0, le=1)
+        check_range(self.confident_bg, "confident_bg", self.owner, ge=0, le=1)
+        check_range(self.confident_fg, "confident_fg", self.owner, ge=0, le=1)
+        check_range(self.size, "size", self.owner, ge=32)
 
     def run(self, state: MatteState) -> MatteState:
         from trimatte.models.saliency import load_u2netp, predict_saliency

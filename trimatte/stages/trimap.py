@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trimatte.image import check_same_size
+from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
 from trimatte.trimap import cleanup, grabcut, morphology, validate
 
@@ -44,6 +45,11 @@ class GrabCutTrimap(Stage):
     margin: float = 0.05
     role = "trimap"
 
+    def check_params(self) -> None:
+        check_range(self.band, "band", self.owner, ge=0)
+        check_range(self.iterations, "iterations", self.owner, ge=1)
+        check_range(self.margin, "margin", self.owner, ge=0, lt=0.5)
+
     def run(self, state: MatteState) -> MatteState:
         hints = state.hints
         mask, trimap = grabcut.grabcut_trimap(
@@ -73,6 +79,10 @@ class TrimapBand(Stage):
     fraction: float = 0.01
     role = "trimap_refine"
 
+    def check_params(self) -> None:
+        check_range(self.width, "width", self.owner, ge=0)
+        check_range(self.fraction, "fraction", self.owner, ge=0)
+
     def run(self, state: MatteState) -> MatteState:
         state.require("trimap", stage=self.label)
         width = self.width
@@ -99,6 +109,9 @@ class TrimapCleanup(Stage):
     min_area: float = 0.001
     fill_holes: bool = True
     role = "trimap_refine"
+
+    def check_params(self) -> None:
+        check_range(self.min_area, "min_area", self.owner, ge=0)
 
     def run(self, state: MatteState) -> MatteState:
         state.require("trimap", stage=self.label)

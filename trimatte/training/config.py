@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 from trimatte.errors import InputError
 from trimatte.io import atomic_write_bytes
+from trimatte.params import coerce
 
 STAGES = ("encoder-decoder", "refinement", "finetune", "trimap")
 DATA_KINDS = ("shared", "folders", "aisegment")
@@ -367,44 +367,5 @@ def _build(cls: type, data: Any, prefix: str, source: object) -> Any:
 
 
 def _coerce(value: Any, hint: Any, key: str, source: object) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        errors = []
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _coerce(value, option, key, source)
-            except InputError as exc:
-                errors.append(exc.reason)
-        raise InputError(errors[0] if errors else f"{key}: invalid value {value!r}", source)
-    if origin is list:
-        (item,) = typing.get_args(hint)
-        if not isinstance(value, list | tuple):
-            raise InputError(f"{key}: expected a list, got {value!r}", source)
-        return [_coerce(v, item, f"{key}[{i}]", source) for i, v in enumerate(value)]
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise InputError(f"{key}: expected true or false, got {value!r}", source)
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(f"{key}: expected an integer, got {value!r}", source)
-        return value
-    if hint is float:
-        if isinstance(value, str):  # YAML reads "1e-4" (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(f"{key}: expected a number, got {value!r}", source)
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise InputError(f"{key}: expected a string, got {value!r}", source)
-        return value
-    raise InputError(f"{key}: unsupported setting type {hint}", source)  # pragma: no cover
+    # The library's one coercion path (also used by stages and the CLI).
+    return coerce(value, hint, key, source)
