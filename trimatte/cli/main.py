@@ -19,6 +19,7 @@ COMMANDS = {
     "eval": "trimatte.cli.evaluate",
     "train": "trimatte.cli.train",
     "edit": "trimatte.cli.edit",
+    "serve": "trimatte.cli.serve",
 }
 
 
