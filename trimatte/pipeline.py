@@ -28,7 +28,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from trimatte.errors import ConfigError, InputError
 from trimatte.image import as_image, as_trimap, check_same_size
 from trimatte.params import coerce_instance
 from trimatte.registry import Registry
+
+if TYPE_CHECKING:  # only for the annotation of MatteState.confidence
+    from trimatte.trimap.confidence import Confidence
 
 __all__ = ["ROLES", "STAGES", "MatteState", "Pipeline", "Stage", "stage_from_dict"]
 
@@ -55,6 +58,9 @@ class MatteState:
         composite: float32 ``(H, W, 3)`` or ``(H, W, 4)`` result of compositing, or None.
         hints: Extra inputs for sources, e.g. ``{"rect": (x, y, w, h)}`` or scribbles.
         timings: Seconds spent in each stage, keyed ``"role:name"``.
+        confidence: How far to trust an automatic result
+            (:class:`trimatte.trimap.confidence.Confidence`: score in [0, 1] and flags),
+            set by automatic trimap sources; None when nothing estimated it.
     """
 
     image: np.ndarray
@@ -65,6 +71,7 @@ class MatteState:
     composite: np.ndarray | None = None
     hints: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    confidence: Confidence | None = None
 
     def replace(self, **changes: Any) -> MatteState:
         """A copy with some fields replaced (arrays are not copied)."""
