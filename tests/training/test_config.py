@@ -62,4 +62,4 @@ def test_load_errors(tmp_path):
 @pytest.mark.parametrize("name", sorted(p.name for p in REPO_CONFIGS.glob("*.yaml")))
 def test_shipped_configs_are_valid(name):
     config = TrainConfig.load(REPO_CONFIGS / name)
-    assert config.stage in ("encoder-decoder", "refinement", "finetune", "trimap")
+    assert config.stage in ("encoder-decoder", "refinement", "finetune", "trimap", "guided")

@@ -179,9 +179,29 @@ def test_trimap_stage(data_root, tmp_path):
     result = train(tiny_config(data_root, stage="trimap", optim={"steps": 2}), tmp_path / "tri",
                    progress=False)
     val = _rows(tmp_path / "tri" / "val.csv")
-    assert set(val[0]) == {"step", "CE", "accuracy", "unknown_iou"}
+    assert set(val[0]) == {"step", "CE", "accuracy", "unknown_iou", "known_error"}
     assert 0 <= float(val[-1]["accuracy"]) <= 1
     assert load_model(result.model_path).config["architecture"] == "unet-trimap"
+
+
+def test_guided_stage_starts_at_its_guide_and_trains(data_root, tmp_path):
+    from trimatte.data.engine import MattingEngine
+    from trimatte.data.folders import list_backgrounds, match_by_stem
+    from trimatte.data.guide_pool import build_pool
+
+    pairs, _ = match_by_stem(data_root / "image", data_root / "alpha")
+    engine = MattingEngine(pairs, list_backgrounds(data_root / "backgrounds"), size=32, seed=0)
+    build_pool(engine, tmp_path / "pool", 8, shard_size=4, progress=False)
+    config = tiny_config(data_root, stage="guided",
+                         data={"kind": "pool", "pool": str(tmp_path / "pool"),
+                               "val_pool": str(tmp_path / "pool")},
+                         optim={"steps": 2}, run={"val_at_start": True})
+    result = train(config, tmp_path / "guided", progress=False)
+    val = _rows(tmp_path / "guided" / "val.csv")
+    assert {"SAD", "SAD_guide", "Grad_guide"} <= set(val[0])
+    # the untrained network returns closed-form's alpha exactly
+    assert float(val[0]["SAD"]) == pytest.approx(float(val[0]["SAD_guide"]), abs=1e-4)
+    assert load_model(result.model_path).config["architecture"] == "guided"
 
 
 def test_init_from_a_mismatched_checkpoint_is_an_input_error(data_root, tmp_path):

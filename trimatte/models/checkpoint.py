@@ -17,9 +17,9 @@ A checkpoint file is a ``torch.save`` of a plain dict (loadable with
 keyword arguments. Models built by those functions carry the config as
 ``model.config``, so :func:`save_checkpoint` needs only the model.
 
-Files are written atomically (:func:`trimatte.io.atomic_write_bytes`); a missing,
-corrupt or incompatible file raises :class:`~trimatte.errors.InputError`
-naming the file.
+Files are written atomically (:func:`trimatte.io.atomic_write_bytes`) and read by
+:func:`trimatte.models.weights.read_checkpoint`; a missing, corrupt or incompatible
+file raises :class:`~trimatte.errors.InputError` naming the file.
 """
 
 from __future__ import annotations
@@ -34,9 +34,7 @@ from torch import nn
 
 from trimatte.errors import InputError
 from trimatte.io import atomic_write_bytes
-
-FORMAT = "trimatte-checkpoint"
-VERSION = 1
+from trimatte.models.weights import FORMAT, VERSION, read_checkpoint
 
 
 def _build_dim(**kwargs: Any) -> nn.Module:
@@ -51,8 +49,15 @@ def _build_trimap_unet(**kwargs: Any) -> nn.Module:
     return build_trimap_net(**kwargs)
 
 
+def _build_guided(**kwargs: Any) -> nn.Module:
+    from trimatte.models.guided import build_guided_net
+
+    return build_guided_net(**kwargs)
+
+
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "dim": _build_dim,
+    "guided": _build_guided,
     "unet-trimap": _build_trimap_unet,
 }
 
@@ -130,7 +135,8 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint file without building the model.
+    """Read a checkpoint file without building the model (see
+    :func:`trimatte.models.weights.read_checkpoint`, which this calls).
 
     Returns:
         The dict with ``"config"``, ``"state_dict"``, ``"metadata"`` (and format/version).
@@ -138,33 +144,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     Raises:
         InputError: Missing, unreadable, corrupt, or not a trimatte checkpoint.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError("checkpoint file not found", path)
-    if path.is_dir():
-        raise InputError("is a folder, expected a checkpoint file", path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for truncated / foreign files
-        raise InputError(
-            f"not a readable checkpoint (corrupt or not a torch file): {type(exc).__name__}", path
-        ) from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise InputError(
-            "not a trimatte checkpoint (a bare state dict? save it with "
-            "trimatte.models.checkpoint.save_checkpoint)",
-            path,
-        )
-    if payload.get("version") != VERSION:
-        raise InputError(
-            f"checkpoint format version {payload.get('version')!r} is not supported "
-            f"(this trimatte reads version {VERSION})",
-            path,
-        )
-    for key in ("config", "state_dict", "metadata"):
-        if not isinstance(payload.get(key), dict):
-            raise InputError(f"checkpoint has no valid {key!r} entry", path)
-    return payload
+    return read_checkpoint(path)
 
 
 def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> nn.Module:

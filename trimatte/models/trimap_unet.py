@@ -59,12 +59,15 @@ class TrimapUNet(nn.Module):
         config: dict[str, Any] | None = None,
         input_mean: tuple[float, ...] = IMAGENET_MEAN,
         input_std: tuple[float, ...] = IMAGENET_STD,
+        prior_channels: int = 0,
     ) -> None:
         super().__init__()
         self.normalize = ImageNormalizer()
         self.normalize.mean.copy_(torch.tensor(input_mean, dtype=torch.float32).view(1, 3, 1, 1))
         self.normalize.std.copy_(torch.tensor(input_std, dtype=torch.float32).view(1, 3, 1, 1))
-        self.unet = make_unet(encoder, 3, len(CLASS_VALUES), encoder_depth, decoder_channels)
+        self.prior_channels = int(prior_channels)
+        self.unet = make_unet(encoder, 3 + self.prior_channels, len(CLASS_VALUES),
+                              encoder_depth, decoder_channels)
         self.stride = 2**encoder_depth
         self.config: dict[str, Any] = dict(config or {})
 
@@ -73,9 +76,19 @@ class TrimapUNet(nn.Module):
         """The smp encoder."""
         return self.unet.encoder
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, H, W)`` RGB in [0, 1] -> class logits ``(B, 3, H, W)``."""
-        return self.unet(self.normalize(image))
+    def forward(self, image: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B, 3, H, W)`` RGB in [0, 1] -> class logits ``(B, 3, H, W)``.
+
+        ``prior``: ``(B, prior_channels, H, W)`` in [0, 1] (the salient-object
+        probability), required when the model was built with ``prior_channels > 0``.
+        """
+        x = self.normalize(image)
+        if self.prior_channels:
+            if prior is None or prior.shape[1] != self.prior_channels:
+                raise InputError(f"needs a ({self.prior_channels}-channel) prior input",
+                                 "TrimapUNet")
+            x = torch.cat([x, (prior - 0.5) / 0.5], dim=1)
+        return self.unet(x)
 
 
 def _input_statistics(
@@ -117,6 +130,8 @@ def build_trimap_net(
     decoder_channels: tuple[int, ...] | None = None,
     input_mean: tuple[float, ...] | None = None,
     input_std: tuple[float, ...] | None = None,
+    prior_channels: int = 0,
+    input_size: int | None = None,
 ) -> TrimapUNet:
     """Build the 3-class trimap U-Net (never downloads weights).
 
@@ -129,6 +144,10 @@ def build_trimap_net(
         input_mean, input_std: RGB normalisation statistics. None: those of the
             ``encoder_init`` weights (0.5/0.5 for the lukemelas EfficientNet-Lite0
             file), else ImageNet's. Stored in the config.
+        prior_channels: 1 to feed the U²-Net-p saliency of the image as an extra
+            input channel (:func:`predict_trimap` computes it), 0 for RGB only.
+        input_size: Long side the network works at in :func:`predict_trimap`
+            (None: the caller's ``max_size``). Stored in the config.
 
     Raises:
         InputError: Bad statistics, unknown encoder or a weights file that does not fit.
@@ -145,9 +164,12 @@ def build_trimap_net(
             "decoder_channels": list(decoder_channels) if decoder_channels is not None else None,
             "input_mean": list(mean),
             "input_std": list(std),
+            "prior_channels": int(prior_channels),
+            "input_size": int(input_size) if input_size is not None else None,
         },
         input_mean=mean,
         input_std=std,
+        prior_channels=prior_channels,
     )
     if encoder_init is not None:
         from trimatte.models.encoders import init_encoder_from_file
@@ -171,45 +193,76 @@ def classes_to_trimap(classes: np.ndarray) -> np.ndarray:
     return lookup[np.clip(np.asarray(classes), 0, len(CLASS_VALUES) - 1)]
 
 
-def predict_trimap(
+def trimap_probabilities(
     image: np.ndarray,
     model: TrimapUNet,
     *,
     device: str | torch.device = "cpu",
     max_size: int | None = 1024,
+    prior: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Predict a trimap for one image.
+    """Class probabilities of every pixel of ``image``.
 
     Args:
         image: ``(H, W, 3)`` RGB (float in [0, 1] or uint8).
         model: A :class:`TrimapUNet` (e.g. from :func:`trimatte.models.checkpoint.load_model`).
         device: Where to run the network.
         max_size: The image is downscaled so that its long side is at most this
-            before the network runs (class probabilities are upscaled back);
-            None runs at full resolution.
+            before the network runs (probabilities are upscaled back); None runs at
+            full resolution. A model whose config has ``input_size`` uses that instead.
+        prior: float32 ``(H, W)`` salient-object probability for a model with a prior
+            channel; None computes it with the shipped U²-Net-p.
 
     Returns:
-        uint8 ``(H, W)`` trimap with values 0, 128, 255.
+        float32 ``(H, W, 3)``: probabilities of background, unknown, foreground.
     """
     from trimatte.models.inference import pad_to_multiple, resize_tensor, unpad
 
     image = as_image(image)
     height, width = image.shape[:2]
-    x = torch.from_numpy(image).permute(2, 0, 1)[None]
+    size = model.config.get("input_size") or max_size
+    planes = [torch.from_numpy(image).permute(2, 0, 1)]
+    if getattr(model, "prior_channels", 0):
+        if prior is None:
+            from trimatte.models.saliency import predict_saliency
+
+            prior = predict_saliency(image)
+        planes.append(torch.from_numpy(np.asarray(prior, dtype=np.float32))[None])
+    x = torch.cat(planes, dim=0)[None]
     scale = 1.0
-    if max_size is not None and max(height, width) > max_size:
-        scale = max_size / max(height, width)
+    if size is not None and max(height, width) != size and (
+            max(height, width) > size or model.config.get("input_size")):
+        scale = size / max(height, width)
         x = resize_tensor(x, (max(1, round(height * scale)), max(1, round(width * scale))))
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
             padded, pads = pad_to_multiple(x.to(device), model.stride)
-            probs = torch.softmax(model(padded).float(), dim=1)
-            probs = unpad(probs, pads)
+            rgb, extra = padded[:, :3], padded[:, 3:]
+            logits = model(rgb, extra if extra.shape[1] else None)
+            probs = unpad(torch.softmax(logits.float(), dim=1), pads)
             if scale != 1.0:
                 probs = resize_tensor(probs, (height, width))
-            classes = probs.argmax(dim=1)[0].cpu().numpy()
+            return probs[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
     finally:
         model.train(was_training)
-    return classes_to_trimap(classes)
+
+
+def predict_trimap(
+    image: np.ndarray,
+    model: TrimapUNet,
+    *,
+    device: str | torch.device = "cpu",
+    max_size: int | None = 1024,
+    prior: np.ndarray | None = None,
+) -> np.ndarray:
+    """Predict a trimap for one image: the most probable class of every pixel.
+
+    Arguments as :func:`trimap_probabilities`.
+
+    Returns:
+        uint8 ``(H, W)`` trimap with values 0, 128, 255.
+    """
+    probs = trimap_probabilities(image, model, device=device, max_size=max_size, prior=prior)
+    return classes_to_trimap(probs.argmax(axis=2))

@@ -29,8 +29,8 @@ from trimatte.errors import InputError
 from trimatte.io import atomic_write_bytes
 from trimatte.params import coerce
 
-STAGES = ("encoder-decoder", "refinement", "finetune", "trimap")
-DATA_KINDS = ("shared", "folders", "aisegment")
+STAGES = ("encoder-decoder", "refinement", "finetune", "trimap", "guided")
+DATA_KINDS = ("shared", "folders", "aisegment", "subjects", "pool")
 SCHEDULES = ("constant", "cosine", "step")
 FREEZE_BN = ("none", "encoder", "all")
 
@@ -54,6 +54,8 @@ class ModelConfig:
             single-process ones, as CPU has no SyncBatchNorm; avoid with a randomly
             initialised decoder, whose activations are then unnormalised).
         sync_bn: Convert BatchNorm to SyncBatchNorm in multi-GPU runs.
+        prior_channels: Trimap stage: 1 feeds the U²-Net-p saliency as an extra input.
+        input_size: Trimap stage: the long side the shipped network works at.
     """
 
     encoder: str = "tu-efficientnet_lite0"
@@ -64,6 +66,8 @@ class ModelConfig:
     init_from: str | None = None
     freeze_bn: str = "none"
     sync_bn: bool = True
+    prior_channels: int = 0
+    input_size: int | None = None
 
 
 @dataclass
@@ -99,6 +103,16 @@ class DataConfig:
             the validation definition). The trimap stage trains on the photos
             themselves (:mod:`trimatte.training.trimap_data`); ``trimap_radius`` and
             compositing apply to pure foregrounds / the matting stages only.
+        bank_side: ``subjects`` kind: long side the photos are held at
+            (:class:`trimatte.data.subjects.SubjectBank`).
+        mask_core, mask_ring: ``subjects`` kind: unknown core and ignored ring around
+            the edge of a binary mask, in pixels at ``bank_side``.
+        soft_weight: ``subjects`` kind: how much more often photos with a soft alpha
+            are drawn than photos with a binary mask.
+        val_limit: ``subjects`` kind: validate on at most this many held-out photos
+            (spread evenly; null: all).
+        pool, val_pool: ``pool`` kind (the ``guided`` stage): folders of guide-pool
+            shards (:mod:`trimatte.data.guide_pool`) for training and validation.
     """
 
     kind: str = "shared"
@@ -121,6 +135,13 @@ class DataConfig:
     num_workers: int = 0
     trimap_unknown_fraction: float = 0.5
     trimap_band: int | None = None
+    bank_side: int = 384
+    mask_core: float = 2.0
+    mask_ring: float = 8.0
+    soft_weight: float = 1.0
+    val_limit: int | None = None
+    pool: str | None = None
+    val_pool: str | None = None
 
 
 @dataclass
@@ -253,6 +274,8 @@ class TrainConfig:
             self.data,
             root=absolute(self.data.root),
             background_dir=absolute(self.data.background_dir),
+            pool=absolute(self.data.pool),
+            val_pool=absolute(self.data.val_pool),
         )
         return dataclasses.replace(self, model=model, data=data)
 
@@ -285,6 +308,17 @@ class TrainConfig:
         d = self.data
         if d.kind not in DATA_KINDS:
             fail("data.kind", f"must be one of {', '.join(DATA_KINDS)}, got {d.kind!r}")
+        if (d.kind == "pool") != (self.stage == "guided"):
+            fail("data.kind", "the 'guided' stage trains on 'pool' data, and only it")
+        if d.kind == "pool" and not (d.pool and d.val_pool):
+            fail("data.pool", "kind 'pool' needs data.pool and data.val_pool folders")
+        if d.kind == "subjects" and self.stage != "trimap":
+            fail("data.kind", "'subjects' data trains the trimap stage only")
+        if not 0 <= d.mask_core <= d.mask_ring:
+            fail("data.mask_core", f"needs 0 <= mask_core <= mask_ring, got {d.mask_core}, "
+                 f"{d.mask_ring}")
+        if self.model.prior_channels not in (0, 1):
+            fail("model.prior_channels", f"must be 0 or 1, got {self.model.prior_channels}")
         if d.kind in ("folders", "aisegment") and not d.background_dir:
             fail("data.background_dir", f"kind {d.kind!r} needs a folder of backgrounds")
         if (d.val_image_dir is None) != (d.val_alpha_dir is None):

@@ -113,6 +113,10 @@ def dim_loss(
     return {"loss": total, "alpha": l_alpha, "composition": l_comp}
 
 
+IGNORE_CLASS = 255
+"""Target value of pixels that take no part in :func:`trimap_cross_entropy`."""
+
+
 def trimap_cross_entropy(
     logits: torch.Tensor, target: torch.Tensor, class_weights: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -120,16 +124,21 @@ def trimap_cross_entropy(
 
     Args:
         logits: ``(B, 3, H, W)`` scores of background, unknown, foreground.
-        target: int64 ``(B, H, W)`` classes 0/1/2.
+        target: int64 ``(B, H, W)`` classes 0/1/2, or :data:`IGNORE_CLASS` for pixels
+            that take no part.
         class_weights: Optional ``(3,)`` weights (e.g. to up-weight the thin unknown band);
             each sample's loss is then the weighted mean over its pixels.
 
     Returns:
         Scalar tensor.
     """
-    per_pixel = F.cross_entropy(logits, target, weight=class_weights, reduction="none")
+    valid = target != IGNORE_CLASS
+    per_pixel = F.cross_entropy(logits, target, weight=class_weights, reduction="none",
+                                ignore_index=IGNORE_CLASS)
     if class_weights is None:
-        return per_pixel.flatten(1).mean(dim=1).mean()
-    pixel_weights = class_weights[target]
-    per_sample = per_pixel.flatten(1).sum(dim=1) / pixel_weights.flatten(1).sum(dim=1)
+        pixel_weights = valid.to(per_pixel.dtype)
+    else:
+        pixel_weights = class_weights[target.clamp(max=class_weights.numel() - 1)] * valid
+    total = pixel_weights.flatten(1).sum(dim=1).clamp(min=1e-12)
+    per_sample = per_pixel.flatten(1).sum(dim=1) / total
     return per_sample.mean()

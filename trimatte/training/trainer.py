@@ -84,8 +84,10 @@ log = logging.getLogger(__name__)
 LOG_COLUMNS = ("step", "epoch", "lr", "loss", "loss_alpha", "loss_composition", "seconds")
 #: Metrics of ``val.csv`` for matting stages (see :func:`trimatte.metrics.compute_metrics`).
 MATTING_METRICS = ("SAD", "MSE", "Grad", "Conn")
+#: Validation metrics of the guided stage: its own and those of its guide (closed-form).
+GUIDED_METRICS = ("SAD", "MSE", "Grad", "Conn", "SAD_guide", "Grad_guide")
 #: Metrics of ``val.csv`` for the trimap stage.
-TRIMAP_METRICS = ("CE", "accuracy", "unknown_iou")
+TRIMAP_METRICS = ("CE", "accuracy", "unknown_iou", "known_error")
 #: Validation items whose predictions are drawn in ``curves.png``.
 SAMPLES_IN_FIGURE = 3
 
@@ -226,6 +228,13 @@ def build_datasets(
     """
     d = config.data
     root = Path(d.root)
+    if d.kind == "subjects":
+        return _subject_datasets(config)
+    if d.kind == "pool":
+        from trimatte.data.guide_pool import GuidePoolDataset, load_pool
+
+        return (GuidePoolDataset(load_pool(d.pool), seed=config.seed, repeats=d.repeats),
+                GuidePoolDataset(load_pool(d.val_pool), augment=False))
     if d.kind == "shared":
         split = shared_split(root)
         train_pairs, val_pairs, backgrounds = split.train, split.validation, split.backgrounds
@@ -265,6 +274,41 @@ def build_datasets(
     return train, val
 
 
+def _subject_datasets(config: TrainConfig):
+    """Training and validation sets of the ``subjects`` kind (:mod:`trimatte.data.subjects`).
+
+    Training: the mask photos outside the fixed held-out fifth plus the training pairs
+    of :func:`~trimatte.data.splits.shared_split` (soft alpha). Validation: the
+    held-out mask photos (at most ``val_limit``) plus the held-out AM-2k photos. Banks
+    are cached in ``root/../`` never: in the run folder's parent ``.cache`` next to
+    the config copy, keyed by their content.
+    """
+    from trimatte.data import subjects
+    from trimatte.models.saliency import predict_saliency
+
+    d = config.data
+    root = Path(d.root)
+    split = shared_split(root)
+    train_masks, held_masks = subjects.split_held_out(subjects.mask_photos(root))
+    soft_train = [subjects.LabelledPhoto(p.name, p.image, p.alpha, soft=True)
+                  for p in split.train if not p.is_foreground]
+    soft_held = [subjects.LabelledPhoto(p.name, p.image, p.alpha, soft=True)
+                 for p in split.validation_real]
+    if d.val_limit is not None and d.val_limit < len(held_masks):
+        keep = np.linspace(0, len(held_masks) - 1, d.val_limit).round().astype(int)
+        held_masks = [held_masks[i] for i in sorted(set(keep.tolist()))]
+    cache = Path(os.environ.get("TRIMATTE_CACHE", Path.home() / ".cache" / "trimatte"))
+    cache.mkdir(parents=True, exist_ok=True)
+    options = dict(bank_side=d.bank_side, core=d.mask_core, ring=d.mask_ring)
+    train_bank = subjects.SubjectBank(train_masks + soft_train, predict_saliency,
+                                      cache=cache / "subjects_train.npz", **options)
+    val_bank = subjects.SubjectBank(held_masks + soft_held, predict_saliency,
+                                    cache=cache / "subjects_val.npz", **options)
+    train = subjects.SubjectDataset(train_bank, seed=config.seed, out_size=d.out_size,
+                                    repeats=d.repeats, soft_weight=d.soft_weight)
+    return train, subjects.SubjectEvalDataset(val_bank)
+
+
 # ----------------------------------------------------------------------------- model
 
 
@@ -283,11 +327,17 @@ def build_model(config: TrainConfig) -> nn.Module:
     m = config.model
     decoder = tuple(m.decoder_channels) if m.decoder_channels is not None else None
     encoder_init = m.encoder_init if not m.init_from else None
-    if config.stage == "trimap":
+    if config.stage == "guided":
+        from trimatte.models.guided import build_guided_net
+
+        model = build_guided_net(m.encoder, encoder_init, encoder_depth=m.encoder_depth,
+                                 decoder_channels=decoder, refine_channels=m.refine_channels)
+    elif config.stage == "trimap":
         from trimatte.models.trimap_unet import build_trimap_net
 
         model = build_trimap_net(m.encoder, encoder_init, encoder_depth=m.encoder_depth,
-                                 decoder_channels=decoder)
+                                 decoder_channels=decoder, prior_channels=m.prior_channels,
+                                 input_size=m.input_size)
     else:
         from trimatte.models.dim import build_matting_net
 
@@ -325,7 +375,7 @@ def _set_train_mode(model: nn.Module, config: TrainConfig) -> None:
         model.matting.eval()
     if config.model.freeze_bn != "none":
         frozen = model if config.model.freeze_bn == "all" else (
-            model.encoder if config.stage == "trimap" else model.matting.encoder)
+            model.encoder if config.stage in ("trimap", "guided") else model.matting.encoder)
         for module in frozen.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.eval()
@@ -355,11 +405,20 @@ def compute_loss(
 ) -> dict[str, torch.Tensor]:
     """Forward ``batch`` and return ``{"loss", ...parts}`` for ``config.stage``."""
     if config.stage == "trimap":
-        logits = model(batch["image"])
+        logits = model(batch["image"], batch.get("prior"))
         weights = torch.tensor(config.optim.trimap_class_weights, device=logits.device)
         ce = losses.trimap_cross_entropy(logits, batch["trimap_class"], weights)
         return {"loss": ce, "alpha": ce.detach() * 0, "composition": ce.detach() * 0}
     weight = losses.unknown_weight(batch["trimap"])
+    if config.stage == "guided":
+        out = model(batch["image"], batch["trimap"], batch["guide"])
+        w = config.optim.alpha_loss_weight
+        coarse = losses.dim_loss(out["alpha_coarse"], batch["alpha"], batch["fg"], batch["bg"],
+                                 weight, alpha_weight=w)
+        refined = losses.dim_loss(out["alpha"], batch["alpha"], batch["fg"], batch["bg"],
+                                  weight, alpha_weight=w)
+        return {"loss": refined["loss"] + coarse["loss"], "alpha": refined["alpha"].detach(),
+                "composition": refined["composition"].detach()}
     refine = config.stage != "encoder-decoder"
     out = model(batch["image"], batch["trimap"], refine=refine)
     w = config.optim.alpha_loss_weight
@@ -405,18 +464,37 @@ def validate(
         trimap_u8 = np.rint(item["trimap"][0].numpy() * 255).astype(np.uint8)
         padded_image, pads = pad_to_multiple(image, stride)
         if config.stage == "trimap":
-            logits = unpad(model(padded_image), pads)
+            prior = item.get("prior")
+            if prior is not None:
+                prior, _ = pad_to_multiple(prior[None].to(device), stride)
+            logits = unpad(model(padded_image, prior), pads)
             target = item["trimap_class"][None].to(device)
             predicted = logits.argmax(dim=1)
-            unknown_pred, unknown_true = predicted == 1, target == 1
+            valid = target != losses.IGNORE_CLASS
+            unknown_pred, unknown_true = (predicted == 1) & valid, target == 1
             union = (unknown_pred | unknown_true).sum().item()
+            wrong_known = valid & (((predicted == 2) & (target == 0))
+                                   | ((predicted == 0) & (target == 2)))
             metrics = {
-                "CE": float(torch.nn.functional.cross_entropy(logits, target)),
-                "accuracy": float((predicted == target).float().mean()),
+                "CE": float(torch.nn.functional.cross_entropy(
+                    logits, target, ignore_index=losses.IGNORE_CLASS)),
+                "accuracy": float((predicted == target)[valid].float().mean()),
                 "unknown_iou": (unknown_pred & unknown_true).sum().item() / union if union else 1.0,
+                "known_error": float(wrong_known.float().sum() / valid.float().sum()),
             }
             prediction = np.asarray([0, 128, 255], np.uint8)[predicted[0].cpu().numpy()]
             prediction = prediction.astype(np.float32) / 255.0
+        elif config.stage == "guided":
+            padded_trimap, _ = pad_to_multiple(trimap, stride)
+            guide = item["guide"][None].to(device)
+            padded_guide, _ = pad_to_multiple(guide, stride)
+            out = model(padded_image, padded_trimap, padded_guide)
+            alpha = keep_known(unpad(out["alpha"], pads), trimap)
+            prediction = alpha[0, 0].cpu().numpy()
+            metrics = compute_metrics(prediction, alpha_gt, trimap_u8)
+            guide_metrics = compute_metrics(item["guide"][0].numpy(), alpha_gt, trimap_u8)
+            metrics["SAD_guide"] = guide_metrics["SAD"]
+            metrics["Grad_guide"] = guide_metrics["Grad"]
         else:
             padded_trimap, _ = pad_to_multiple(trimap, stride)
             out = model(padded_image, padded_trimap, refine=config.stage != "encoder-decoder")
@@ -605,7 +683,7 @@ def _train(config, out_dir, resume, max_steps, progress, on_step, info: DistInfo
     torch.manual_seed(config.seed)
     train_set, val_set = build_datasets(config)
     model = build_model(config)
-    if config.stage != "trimap":
+    if config.stage not in ("trimap", "guided"):
         _trainable(model, config.stage)
     model.to(info.device)
     parameters = [p for p in model.parameters() if p.requires_grad]
@@ -656,7 +734,8 @@ def _train(config, out_dir, resume, max_steps, progress, on_step, info: DistInfo
     last_step = min(config.optim.steps, max_steps) if max_steps is not None else config.optim.steps
     result = TrainResult(out_dir=out_dir, step=step)
     history = _read_rows(out_dir / "val.csv") if info.is_main else []
-    metric_names = TRIMAP_METRICS if config.stage == "trimap" else MATTING_METRICS
+    metric_names = {"trimap": TRIMAP_METRICS, "guided": GUIDED_METRICS}.get(
+        config.stage, MATTING_METRICS)
     samples: list[dict[str, np.ndarray]] = []
 
     def run_validation() -> None:

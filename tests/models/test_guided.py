@@ -1,0 +1,73 @@
+"""The classical-guided network: identity start, shapes and padding, known pixels, round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from trimatte.models.checkpoint import load_model, save_checkpoint
+from trimatte.models.guided import build_guided_net, predict_guided_alpha
+
+TINY = {"encoder": "resnet18", "encoder_depth": 3, "decoder_channels": (16, 8, 8),
+        "refine_channels": 8}
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_guided_net(**TINY)
+
+
+def test_untrained_model_returns_its_guide(model):
+    image = torch.rand(2, 3, 32, 40)
+    trimap = torch.full((2, 1, 32, 40), 0.5)
+    guide = torch.rand(2, 1, 32, 40)
+    out = model(image, trimap, guide)
+    for key in ("alpha", "alpha_coarse"):
+        assert out[key].shape == (2, 1, 32, 40)
+        torch.testing.assert_close(out[key], guide)
+
+
+def test_training_moves_away_from_the_guide(model):
+    trained = build_guided_net(**TINY)
+    optimizer = torch.optim.Adam(trained.parameters(), 1e-2)
+    image, trimap = torch.rand(1, 3, 16, 16), torch.full((1, 1, 16, 16), 0.5)
+    guide = torch.full((1, 1, 16, 16), 0.5)
+    for _ in range(5):
+        loss = (trained(image, trimap, guide)["alpha"] - 0.8).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(loss.detach()) < 0.3
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (8, 9), (64, 33)])
+def test_prediction_pads_odd_sizes_and_keeps_known_pixels(model, shape):
+    rng = np.random.default_rng(0)
+    image = rng.random((*shape, 3)).astype(np.float32)
+    trimap = np.zeros(shape, np.uint8)
+    trimap[shape[0] // 4 :, shape[1] // 4 :] = 128
+    trimap[shape[0] // 2 :, shape[1] // 2 :] = 255
+    guide = rng.random(shape).astype(np.float32)
+    alpha = predict_guided_alpha(model, image, trimap, guide)
+    assert alpha.shape == shape and alpha.dtype == np.float32
+    assert (alpha[trimap == 255] == 1).all() and (alpha[trimap == 0] == 0).all()
+    unknown = trimap == 128
+    np.testing.assert_allclose(alpha[unknown], guide[unknown], atol=1e-6)
+
+
+def test_all_known_trimap_needs_no_network(model):
+    trimap = np.zeros((10, 10), np.uint8)
+    trimap[:, 5:] = 255
+    alpha = predict_guided_alpha(model, np.zeros((10, 10, 3), np.float32), trimap,
+                                 np.full((10, 10), 0.3, np.float32))
+    np.testing.assert_array_equal(alpha, trimap / 255.0)
+
+
+def test_checkpoint_round_trip(model, tmp_path):
+    path = save_checkpoint(model, tmp_path / "guided.pth", half=True)
+    loaded = load_model(path)
+    assert loaded.config["architecture"] == "guided"
+    x, t, g = torch.rand(1, 3, 16, 16), torch.full((1, 1, 16, 16), 0.5), torch.rand(1, 1, 16, 16)
+    torch.testing.assert_close(loaded(x, t, g)["alpha"], model(x, t, g)["alpha"])

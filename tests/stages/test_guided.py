@@ -1,0 +1,46 @@
+"""The ``guided`` alpha stage in a pipeline: config round trip, closed-form start, no-fg trimaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import make_disc_scene
+from trimatte.models.checkpoint import save_checkpoint
+from trimatte.models.guided import build_guided_net
+from trimatte.pipeline import Pipeline
+from trimatte.stages.guided import GuidedAlpha
+
+
+@pytest.fixture(scope="module")
+def untrained_weights(tmp_path_factory):
+    model = build_guided_net(encoder="resnet18", encoder_depth=3, decoder_channels=(16, 8, 8),
+                             refine_channels=8)
+    return str(save_checkpoint(model, tmp_path_factory.mktemp("w") / "guided.pth"))
+
+
+def test_config_round_trip(untrained_weights):
+    pipe = Pipeline([GuidedAlpha(weights=untrained_weights, epsilon=1e-6)])
+    again = Pipeline.from_dict(pipe.to_dict())
+    assert again.to_dict() == pipe.to_dict()
+    assert again.stages[0].epsilon == 1e-6
+
+
+def test_untrained_stage_equals_closed_form(untrained_weights):
+    from trimatte.matting.closed_form import closed_form_alpha
+
+    image, alpha, _, _ = make_disc_scene(48)
+    trimap = np.where(alpha > 0.99, 255, np.where(alpha < 0.01, 0, 128)).astype(np.uint8)
+    trimap = np.where((trimap == 255) & (np.roll(trimap, 3, 0) != 255), 128, trimap)
+    state = Pipeline([GuidedAlpha(weights=untrained_weights)])(image, trimap)
+    expected = closed_form_alpha(image, trimap)
+    np.testing.assert_allclose(state.alpha, expected, atol=1e-5)
+
+
+def test_trimap_without_definite_foreground_gets_a_matte(untrained_weights):
+    image, alpha, _, _ = make_disc_scene(32)
+    trimap = np.where(alpha > 0.01, 128, 0).astype(np.uint8)
+    state = Pipeline([GuidedAlpha(weights=untrained_weights)])(image, trimap)
+    assert state.alpha.shape == (32, 32)
+    assert (state.alpha[trimap == 0] == 0).all()
+    assert np.isfinite(state.alpha).all()

@@ -1,0 +1,53 @@
+"""The classical-guided deep alpha stage: closed-form matting corrected by a DIM-style network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trimatte.pipeline import STAGES, MatteState, Stage
+
+
+@STAGES.register("guided")
+@dataclass(kw_only=True)
+class GuidedAlpha(Stage):
+    """Closed-form alpha, then the classical-guided network's correction.
+
+    The network (:mod:`trimatte.models.guided`) sees the image, the trimap and
+    closed-form's alpha, and starts as the identity: an untrained model returns
+    closed-form's matte. A trimap without definite foreground (a net, a wire spring)
+    cannot be solved by closed-form matting; the network then starts from the
+    trimap's own values and predicts the matte alone.
+
+    Args:
+        weights: Path to a checkpoint, or ``"default"`` for the shipped weights.
+        epsilon: Closed-form matting's regulariser.
+        refine: Run the refinement CNN.
+        context: Pixels of context around the unknown band's bounding box.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    """
+
+    weights: str = "default"
+    epsilon: float = 1e-7
+    refine: bool = True
+    context: int = 32
+    device: str = "cpu"
+    role = "alpha"
+
+    def run(self, state: MatteState) -> MatteState:
+        import numpy as np
+
+        from trimatte.models.guided import predict_guided_alpha
+        from trimatte.stages.deep import load_cached_model
+
+        state.require("trimap", stage=self.label)
+        trimap = state.trimap
+        if (trimap == 255).any() and (trimap == 0).any():
+            from trimatte.matting.closed_form import closed_form_alpha
+
+            guide = closed_form_alpha(state.image, trimap, epsilon=self.epsilon)
+        else:
+            guide = trimap.astype(np.float32) / 255.0
+        model = load_cached_model(self.weights, "guided", self.device)
+        alpha = predict_guided_alpha(model, state.image, trimap, guide, refine=self.refine,
+                                     context=self.context, device=self.device)
+        return state.replace(alpha=alpha)
