@@ -13,12 +13,10 @@ import torch
 from trimatte.data.folders import make_synthetic_folders
 from trimatte.errors import InputError
 from trimatte.models.checkpoint import load_model
+from trimatte.training.checkpointing import load_training_state
 from trimatte.training.config import TrainConfig
-from trimatte.training.trainer import (
-    ResumableDistributedSampler,
-    load_training_state,
-    train,
-)
+from trimatte.training.distributed import ResumableDistributedSampler
+from trimatte.training.trainer import train
 
 
 @pytest.fixture(scope="module")

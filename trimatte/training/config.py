@@ -101,7 +101,7 @@ class DataConfig:
         trimap_band: Trimap stage: unknown-band radius of the target trimaps at the
             training resolution (null: ``val_band`` scaled by ``max_side / val_max_side``,
             the validation definition). The trimap stage trains on the photos
-            themselves (:mod:`trimatte.training.trimap_data`); ``trimap_radius`` and
+            themselves (:mod:`trimatte.data.trimap_photos`); ``trimap_radius`` and
             compositing apply to pure foregrounds / the matting stages only.
         bank_side: ``subjects`` kind: long side the photos are held at
             (:class:`trimatte.data.subjects.SubjectBank`).

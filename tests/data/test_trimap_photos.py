@@ -1,4 +1,4 @@
-"""Tests of trimatte.training.trimap_data and of the trimap stage's training data."""
+"""Tests of trimatte.data.trimap_photos and of the trimap stage's training data."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from trimatte.data.folders import MattePair
+from trimatte.data.trimap_photos import TrimapPhotoDataset, random_crop_box, train_band
 from trimatte.errors import InputError
 from trimatte.io import write_alpha, write_image
 from trimatte.training.config import TrainConfig
-from trimatte.training.trainer import build_datasets
-from trimatte.training.trimap_data import TrimapPhotoDataset, random_crop_box, train_band
+from trimatte.training.sources import build_datasets
 from trimatte.trimap.morphology import trimap_from_alpha
 
 RED, GREEN = (0.9, 0.1, 0.1), (0.1, 0.9, 0.1)
