@@ -8,6 +8,7 @@ stages import torch only when they run.
 from trimatte.stages.alpha import ClosedFormAlpha, GrabCutAlpha
 from trimatte.stages.deep import DIMAlpha, UNetTrimap
 from trimatte.stages.foreground import Composite, Cutout, MultilevelForeground
+from trimatte.stages.guided import GuidedAlpha
 from trimatte.stages.salient import SalientTrimap
 from trimatte.stages.trimap import GivenTrimap, GrabCutTrimap, TrimapBand, TrimapCleanup
 
@@ -19,6 +20,7 @@ __all__ = [
     "GivenTrimap",
     "GrabCutAlpha",
     "GrabCutTrimap",
+    "GuidedAlpha",
     "MultilevelForeground",
     "SalientTrimap",
     "TrimapBand",
