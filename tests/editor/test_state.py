@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -356,19 +354,6 @@ def test_preview_without_background_says_what_to_do():
     trimap[10:20, 10:20] = UNKNOWN
     with pytest.raises(TrimapError, match="background"):
         preview_alpha_of(image, trimap, 16)
-
-
-def test_preview_time_on_an_800px_image_is_interactive(capsys):
-    image, alpha, _, _ = make_disc_scene(size=800, radius=250, soft=6)
-    image = np.ascontiguousarray(image[100:700])  # 800 x 600
-    trimap = trimap_from_alpha(alpha[100:700], 8)
-    state = EditorState(image, trimap)
-    start = time.perf_counter()
-    state.preview_alpha(max_side=320)
-    seconds = time.perf_counter() - start
-    with capsys.disabled():
-        print(f"\n[editor] preview_alpha(max_side=320) on 800x600: {seconds:.2f} s")
-    assert seconds < 5.0
 
 
 # ----------------------------------------------------------------------------- render

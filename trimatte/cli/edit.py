@@ -18,6 +18,14 @@ from pathlib import Path
 from trimatte.errors import InputError, TrimatteError
 
 START_CHOICES = ("auto", "rect", "file")
+#: ``--help`` text: plain text, as a terminal shows it (the module docstring is for Sphinx).
+DESCRIPTION = (
+    "Make a trimap by hand in an interactive window. The editor starts from the automatic "
+    "trimap (--start auto, the default when no --trimap is given), from a GrabCut rectangle "
+    "you drag (--start rect) or from an existing trimap file (--start file, the default with "
+    "--trimap). The S key saves OUT/<name>_trimap.png, _alpha.png and _cutout.png; "
+    "docs/editor.md lists the keys."
+)
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
@@ -47,6 +55,8 @@ def _configure(p: argparse.ArgumentParser) -> None:
         help="long side of the downscaled copy the live alpha preview is computed on "
         "(default: 320)",
     )
+    p.add_argument("--matting", default="closed-form", metavar="NAME",
+                   help="alpha stage the live preview and the save use (default: closed-form)")
     p.add_argument("--max-display", type=int, default=1000, metavar="PX",
                    help="longest side of the window (bigger images are shown scaled)")
     p.add_argument("--fast-save", action="store_true",
@@ -59,7 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "edit",
         help="edit a trimap interactively (OpenCV window)",
-        description=__doc__.split("\n\n")[1].replace("\n", " "),
+        description=DESCRIPTION,
     )
     _configure(p)
     p.set_defaults(run=run)
@@ -69,10 +79,12 @@ def run(args: argparse.Namespace) -> int:
     """Open the editor on ``args.image``.
 
     Returns:
-        Exit status: 0 done, 1 bad input, 2 no display to open a window on.
+        Exit status: 0 done, 1 the image or trimap cannot be read, 2 bad options
+        or no display to open a window on.
     """
     from trimatte.editor.gui import display_available, run_editor
-    from trimatte.editor.pipelines import automatic_trimap
+    from trimatte.editor.outputs import output_paths
+    from trimatte.editor.pipelines import automatic_trimap, editor_pipeline
     from trimatte.editor.state import EditorState
     from trimatte.io import read_image, read_trimap
     from trimatte.trimap.morphology import band_width_for
@@ -82,12 +94,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"trimatte edit: error: {reason}", file=sys.stderr)
         return 2
     start = args.start or ("file" if args.trimap else "auto")
-    try:
+    try:  # options first: a mistake there is reported before any work
         if start == "file" and not args.trimap:
             raise InputError("needs --trimap FILE", "--start file")
         if args.preview_size < 8:
             raise InputError(f"must be at least 8 pixels, got {args.preview_size}",
                              "--preview-size")
+        if args.name is not None:
+            output_paths(args.out, args.name)
+        editor_pipeline(args.matting)
+    except TrimatteError as exc:
+        print(f"trimatte edit: error: {exc}", file=sys.stderr)
+        return 2
+    try:
         image_path = Path(args.image)
         image = read_image(image_path)
         trimap_path = Path(args.trimap) if args.trimap else None
@@ -105,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
             protected_paths=[trimap_path] if trimap_path is not None else [],
             brush_radius=args.brush_radius,
             band=band,
+            matting=args.matting,
         )
-        state.output_paths(args.out, args.name)  # bad --name fails before the window opens
         return run_editor(
             state,
             outdir=args.out,
@@ -125,9 +144,13 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry point: ``python -m trimatte.cli.edit IMAGE [options]``."""
-    parser = argparse.ArgumentParser(prog="trimatte edit", description=__doc__.split("\n\n")[1])
+    parser = argparse.ArgumentParser(prog="trimatte edit", description=DESCRIPTION)
     _configure(parser)
-    return run(parser.parse_args(argv))
+    try:
+        return run(parser.parse_args(argv))
+    except KeyboardInterrupt:
+        print("trimatte edit: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

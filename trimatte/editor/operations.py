@@ -162,10 +162,13 @@ def check_rect(rect: Sequence[float], shape: tuple[int, ...]) -> tuple[int, int,
 # ----------------------------------------------------------------------------- strokes
 
 
-def stroke_mask(shape: tuple[int, ...], points: np.ndarray, radius: int) -> np.ndarray:
-    """Pixels covered by a round brush of ``radius`` dragged along a polyline.
+def stroke_window(shape: tuple[int, ...], points: np.ndarray, radius: int
+                  ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The pixels a round brush of ``radius`` covers along a polyline, in their bounding box.
 
-    Points are rounded to whole pixels; the brush is clipped at the image border.
+    Points are rounded to whole pixels and the brush is clipped at the image
+    border; only the box around the stroke is drawn, so a stroke costs the same
+    on a small and on a 30-megapixel image.
 
     Args:
         shape: Image shape ``(H, W, ...)``.
@@ -174,31 +177,58 @@ def stroke_mask(shape: tuple[int, ...], points: np.ndarray, radius: int) -> np.n
             ``2 * radius + 1`` pixels across.
 
     Returns:
-        bool ``(H, W)`` mask.
+        ``(box, mask)``: ``box = (y0, y1, x0, x1)`` inside the image and a bool
+        ``(y1 - y0, x1 - x0)`` mask of the covered pixels in it; None when the
+        stroke misses the image.
     """
-    mask = np.zeros(shape[:2], dtype=np.uint8)
+    height, width = shape[:2]
     pts = [(round(x), round(y)) for x, y in points]
-    for p in pts:
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    x0, x1 = max(0, min(xs) - radius - 1), min(width, max(xs) + radius + 2)
+    y0, y1 = max(0, min(ys) - radius - 1), min(height, max(ys) + radius + 2)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    local = [(x - x0, y - y0) for x, y in pts]
+    for p in local:
         cv2.circle(mask, p, radius, 1, thickness=-1)
-    for p, q in itertools.pairwise(pts):
+    for p, q in itertools.pairwise(local):
         # OpenCV's thick lines are thickness / 2 rounded up to each side: 2r matches the disc
         cv2.line(mask, p, q, 1, thickness=2 * radius)
-    return mask.astype(bool)
+    return (y0, y1, x0, x1), mask.astype(bool)
 
 
-def paint_mask(trimap: np.ndarray, strokes: np.ndarray, covered: np.ndarray, label: int) -> None:
-    """Paint ``label`` into ``trimap`` and its stroke code into ``strokes`` where ``covered``.
+def stroke_mask(shape: tuple[int, ...], points: np.ndarray, radius: int) -> np.ndarray:
+    """Pixels covered by a round brush of ``radius`` dragged along a polyline.
+
+    The whole-image form of :func:`stroke_window` (same arguments).
+
+    Returns:
+        bool ``(H, W)`` mask.
+    """
+    mask = np.zeros(shape[:2], dtype=bool)
+    window = stroke_window(shape, points, radius)
+    if window is not None:
+        (y0, y1, x0, x1), local = window
+        mask[y0:y1, x0:x1] = local
+    return mask
+
+
+def paint_window(trimap: np.ndarray, strokes: np.ndarray,
+                 window: tuple[tuple[int, int, int, int], np.ndarray], label: int) -> None:
+    """Paint ``label`` and its stroke code where a :func:`stroke_window` mask is set.
 
     Works in place (the editor's live drag); :func:`apply_stroke` is the copying form.
 
     Args:
         trimap: uint8 ``(H, W)`` trimap, changed in place.
         strokes: uint8 ``(H, W)`` stroke layer, changed in place.
-        covered: bool ``(H, W)`` pixels to paint.
+        window: ``(box, mask)`` from :func:`stroke_window`.
         label: Trimap value 0, 128 or 255.
     """
-    trimap[covered] = label
-    strokes[covered] = STROKE_CODES[label]
+    (y0, y1, x0, x1), covered = window
+    trimap[y0:y1, x0:x1][covered] = label
+    strokes[y0:y1, x0:x1][covered] = STROKE_CODES[label]
 
 
 def apply_stroke(
@@ -240,7 +270,9 @@ def apply_stroke(
         if new_strokes.shape != new_trimap.shape:
             raise InputError(f"stroke layer has shape {new_strokes.shape}, the trimap "
                              f"{new_trimap.shape}", "strokes")
-    paint_mask(new_trimap, new_strokes, stroke_mask(new_trimap.shape, pts, size), value)
+    window = stroke_window(new_trimap.shape, pts, size)
+    if window is not None:
+        paint_window(new_trimap, new_strokes, window, value)
     return new_trimap, new_strokes
 
 
@@ -345,10 +377,11 @@ __all__ = [
     "clamp_radius",
     "downscale_trimap",
     "paint_back",
-    "paint_mask",
+    "paint_window",
     "preview_size",
     "scribbles",
     "stroke_labels",
     "stroke_mask",
+    "stroke_window",
     "upsample_alpha",
 ]

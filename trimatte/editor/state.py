@@ -233,11 +233,12 @@ class EditorState:
         """
         value = self.brush_label if label is None else ops.check_label(label)
         size = self.brush_radius if radius is None else ops.check_radius(radius)
-        covered = ops.stroke_mask(self.shape, ops.check_points(points), size)
+        window = ops.stroke_window(self.shape, ops.check_points(points), size)
         before = None if self._open is not None else self._begin("paint")
-        ops.paint_mask(self._trimap, self._strokes, covered, value)
+        if window is not None:
+            ops.paint_window(self._trimap, self._strokes, window, value)
         if before is None:
-            changed = bool(covered.any())
+            changed = window is not None and bool(window[1].any())
             if changed:
                 self.version += 1  # keep previews in step while a drag is open
             return changed
@@ -424,14 +425,12 @@ class EditorState:
         """Run the editor's pipeline on the current trimap.
 
         Args:
-            refine: Full-resolution alpha (an alpha already refined for this
-                trimap is reused); False uses the current preview (computing it
-                if needed), which is much faster on big images.
+            refine: Full-resolution alpha (one already refined for this trimap is
+                reused); False uses the current preview (computed if needed).
 
         Returns:
-            The pipeline's final state: ``.trimap`` (uint8 ``(H, W)``), ``.alpha``
-            (float32 ``(H, W)``), ``.foreground`` (float32 ``(H, W, 3)``),
-            ``.composite`` (RGBA float32 ``(H, W, 4)``), ``.timings``.
+            The final :class:`~trimatte.pipeline.MatteState` (see
+            :func:`~trimatte.editor.pipelines.run_matte`).
 
         Raises:
             TrimapError: The trimap cannot be matted (no foreground or background).
