@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
 
 
@@ -32,6 +33,10 @@ class GuidedAlpha(Stage):
     context: int = 32
     device: str = "cpu"
     role = "alpha"
+
+    def check_params(self) -> None:
+        check_range(self.epsilon, "epsilon", self.owner, gt=0)
+        check_range(self.context, "context", self.owner, ge=0)
 
     def run(self, state: MatteState) -> MatteState:
         import numpy as np
