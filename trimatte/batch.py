@@ -73,7 +73,8 @@ class Outcome(Generic[T, R]):
         item: The item, as passed in.
         value: The job's return value (None when it failed).
         error: The exception the job raised, or None.
-        warnings: ``(category name, message)`` of each warning the job emitted.
+        warnings: ``(category, message)`` of each warning the job emitted, the category
+            as ``module.Name`` (e.g. ``trimatte.errors.TrimatteWarning``).
         records: Log records the job emitted (at the caller's log level or above).
     """
 
@@ -136,7 +137,7 @@ def _call(fn: Callable[[T], R], item: T, log_level: int) -> Outcome[T, R]:
         root.handlers, root.level = saved_handlers, saved_level
     seen = set()
     for w in caught:
-        key = (w.category.__name__, str(w.message))
+        key = (f"{w.category.__module__}.{w.category.__qualname__}", str(w.message))
         if key not in seen:
             seen.add(key)
             outcome.warnings.append(key)

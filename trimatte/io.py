@@ -15,11 +15,13 @@ is gone, i.e. the litter of a killed process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -48,9 +50,36 @@ def _read_bytes(path: PathLike) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)
 
 
-def _decode(data: np.ndarray, flags: int, path: PathLike) -> np.ndarray:
+@contextlib.contextmanager
+def _opencv_silent() -> Iterator[None]:
+    """Mute OpenCV's own log lines (e.g. "PNG input buffer is incomplete"): a failed
+    decode is reported once, as an InputError naming the file."""
+    cv_logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if cv_logging is None:  # pragma: no cover - OpenCV builds without cv2.utils.logging
+        yield
+        return
+    level = cv_logging.getLogLevel()
+    cv_logging.setLogLevel(cv_logging.LOG_LEVEL_SILENT)
     try:
-        array = cv2.imdecode(data, flags)
+        yield
+    finally:
+        cv_logging.setLogLevel(level)
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _decode(data: np.ndarray, flags: int, path: PathLike) -> np.ndarray:
+    if data[:8].tobytes() == _PNG_SIGNATURE:
+        # A cut-off PNG has no complete end chunk ("IEND" and its CRC). Checked here
+        # because libpng would print a complaint of its own besides our one line.
+        tail = data[-65536:].tobytes()
+        end = tail.rfind(b"IEND")
+        if end < 0 or len(tail) < end + 8:
+            raise InputError("not a readable image (the PNG file is truncated)", path)
+    try:
+        with _opencv_silent():
+            array = cv2.imdecode(data, flags)
     except cv2.error as exc:  # pragma: no cover - OpenCV raises only on exotic files
         raise InputError(f"not a readable image ({exc.msg.strip()})", path) from exc
     if array is None or array.size == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from pathlib import Path
 
 from trimatte.api import DEFAULT_MATTING, build_pipeline
@@ -15,6 +16,7 @@ from trimatte.cli.common import (
     describe_error,
     parse_params,
     report,
+    warn,
 )
 from trimatte.cli.outputs import (
     InputSet,
@@ -23,7 +25,7 @@ from trimatte.cli.outputs import (
     is_own_output,
     record_outputs,
 )
-from trimatte.errors import InputError, TrimatteError
+from trimatte.errors import InputError, TrimatteError, TrimatteWarning
 from trimatte.evaluation import (
     EvalSample,
     evaluate,
@@ -208,12 +210,20 @@ def run(args: argparse.Namespace) -> int:
         return pred, gt, trimap, seconds
 
     def guarded(sample: EvalSample):
-        try:
-            return predict(sample)
-        except TrimatteError:
-            raise
-        except Exception as exc:  # one bad image must not stop the evaluation
-            raise InputError(describe_error(exc, sample.image)) from exc
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TrimatteWarning)
+            try:
+                return predict(sample)
+            except TrimatteError:
+                raise
+            except Exception as exc:  # one bad image must not stop the evaluation
+                raise InputError(describe_error(exc, sample.image)) from exc
+            finally:
+                for w in caught:
+                    if issubclass(w.category, TrimatteWarning):
+                        warn(str(w.message))
+                    else:
+                        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     failures: list[str] = list(problems)
 
