@@ -47,13 +47,17 @@ __all__ = [
     "compute_metrics",
     "connectivity_error",
     "connectivity_levels",
+    "dtssd",
     "gaussian_gradient",
     "gaussian_gradient_kernel",
     "gradient_error",
+    "ground_truth_flow",
     "largest_component",
     "mat2gray",
+    "messddt",
     "mse",
     "sad",
+    "video_metrics",
 ]
 
 GRADIENT_SIGMA: float = 1.4
@@ -353,3 +357,135 @@ def compute_metrics(
         "Grad": _gradient_error(*prepared),
         "Conn": _connectivity_error(*prepared),
     }
+
+
+# ----------------------------------------------------------------------------- video
+
+# Temporal-coherence metrics of the video-matting benchmark of Erofeev, Gitman, Vatolin,
+# Fedorov and Wang, "Perceptually Motivated Benchmark for Video Matting" (BMVC 2015,
+# videomatting.com). For a pair of frames (t-1, t), with alpha p, ground truth g, the
+# evaluation region M (all pixels by default) and the ground truth's motion v from t-1
+# to t:
+#
+#   dtSSD_t   = sqrt( sum_{q in M} ((p_t(q) - p_{t-1}(q)) - (g_t(q) - g_{t-1}(q)))^2 )
+#   MESSDdt_t = sum_{q in M} | (p_{t-1}(q) - g_{t-1}(q))^2
+#                              - (p_t(q + v(q)) - g_t(q + v(q)))^2 |
+#
+# and a clip's value is the mean over its frame pairs. dtSSD penalises a temporal change
+# of alpha that the ground truth does not have (flicker); MESSDdt compares the error of
+# a pixel with the error at the same scene point in the next frame (an error that moves
+# with the subject is consistent, one that comes and goes is not).
+
+
+def _video_pair(pred_prev, pred, gt_prev, gt, mask):
+    arrays = [as_alpha(a, n).astype(np.float64) for a, n in
+              ((pred_prev, "pred_prev"), (pred, "pred"), (gt_prev, "gt_prev"), (gt, "gt"))]
+    shape = arrays[0].shape
+    for array, name in zip(arrays[1:], ("pred", "gt_prev", "gt"), strict=True):
+        if array.shape != shape:
+            raise InputError(f"size {array.shape} does not match pred_prev's {shape}", name)
+    region = np.ones(shape, bool) if mask is None else np.asarray(mask, bool)
+    if region.shape != shape:
+        raise InputError(f"size {region.shape} does not match the mattes' {shape}", "mask")
+    return (*arrays, region)
+
+
+def dtssd(pred_prev: np.ndarray, pred: np.ndarray, gt_prev: np.ndarray, gt: np.ndarray,
+          mask: np.ndarray | None = None) -> float:
+    """dtSSD of one frame pair (Erofeev et al. 2015): error of the temporal derivative.
+
+    ``sqrt(sum over mask of ((pred - pred_prev) - (gt - gt_prev))**2)``; see the
+    comment above this function for the definition and the clip average.
+
+    Args:
+        pred_prev, pred: Predicted alpha of frames t-1 and t, ``(H, W)`` in [0, 1].
+        gt_prev, gt: Ground-truth alpha of the same frames.
+        mask: Optional bool ``(H, W)`` evaluation region (all pixels when None).
+
+    Returns:
+        The value for this pair (0 when prediction and truth change alike).
+    """
+    p0, p1, g0, g1, region = _video_pair(pred_prev, pred, gt_prev, gt, mask)
+    diff = (p1 - p0) - (g1 - g0)
+    return float(np.sqrt(np.square(diff)[region].sum()))
+
+
+def ground_truth_flow(gt_prev: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Motion of the ground-truth matte from t-1 to t (Farneback on the 8-bit mattes).
+
+    Returns:
+        float32 ``(H, W, 2)`` ``(dx, dy)`` with ``gt_prev[q] ~ gt[q + v[q]]``.
+    """
+    import cv2
+
+    a = np.rint(as_alpha(gt_prev, "gt_prev") * 255).astype(np.uint8)
+    b = np.rint(as_alpha(gt, "gt") * 255).astype(np.uint8)
+    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 5, 10, 2, 7, 1.5,
+                                        cv2.OPTFLOW_FARNEBACK_GAUSSIAN)
+
+
+def messddt(pred_prev: np.ndarray, pred: np.ndarray, gt_prev: np.ndarray, gt: np.ndarray,
+            flow: np.ndarray | None = None, mask: np.ndarray | None = None) -> float:
+    """MESSDdt of one frame pair (Erofeev et al. 2015): motion-compensated error change.
+
+    ``sum over mask of |E_{t-1}(q) - E_t(q + v(q))|`` with ``E = (pred - gt)**2`` and
+    ``v`` the ground truth's motion (nearest pixel, clamped to the frame).
+
+    Args:
+        pred_prev, pred, gt_prev, gt, mask: As :func:`dtssd`.
+        flow: float32 ``(H, W, 2)`` motion from t-1 to t; :func:`ground_truth_flow`
+            when None (an exact motion, e.g. of a synthetic clip, can be passed).
+
+    Returns:
+        The value for this pair.
+    """
+    p0, p1, g0, g1, region = _video_pair(pred_prev, pred, gt_prev, gt, mask)
+    motion = ground_truth_flow(g0, g1) if flow is None else np.asarray(flow, np.float64)
+    h, w = p0.shape
+    rows, cols = np.mgrid[0:h, 0:w]
+    y = np.clip(np.rint(rows + motion[..., 1]), 0, h - 1).astype(np.intp)
+    x = np.clip(np.rint(cols + motion[..., 0]), 0, w - 1).astype(np.intp)
+    error_prev = np.square(p0 - g0)
+    error_next = np.square(p1 - g1)[y, x]
+    return float(np.abs(error_prev - error_next)[region].sum())
+
+
+def video_metrics(preds, gts, masks=None) -> dict[str, object]:
+    """Per-frame SAD/MSE and clip dtSSD/MESSDdt, streaming over frame iterables.
+
+    SAD and MSE are :func:`sad` and :func:`mse` over the mask (all pixels by default,
+    since a video has no single trimap); dtSSD and MESSDdt are averaged over frame pairs.
+
+    Args:
+        preds, gts: Iterables of ``(H, W)`` alphas of equal length.
+        masks: Optional iterable of bool ``(H, W)`` evaluation regions.
+
+    Returns:
+        ``{"SAD": mean, "MSE": mean, "dtSSD": mean, "MESSDdt": mean, "frames": n,
+        "per_frame": {"SAD": [...], "MSE": [...], "dtSSD": [...], "MESSDdt": [...]}}``
+        (the temporal lists have ``n - 1`` entries).
+    """
+    per_frame: dict[str, list[float]] = {"SAD": [], "MSE": [], "dtSSD": [], "MESSDdt": []}
+    previous = None
+    masks_iter = iter(masks) if masks is not None else None
+    for pred, gt in zip(preds, gts, strict=True):
+        mask = next(masks_iter) if masks_iter is not None else None
+        region = np.ones(np.shape(gt), bool) if mask is None else np.asarray(mask, bool)
+        trimap = np.where(region, UNKNOWN, 0).astype(np.uint8)
+        per_frame["SAD"].append(sad(pred, gt, trimap))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrimatteWarning)
+            per_frame["MSE"].append(mse(pred, gt, trimap))
+        if previous is not None:
+            per_frame["dtSSD"].append(dtssd(previous[0], pred, previous[1], gt, region))
+            per_frame["MESSDdt"].append(messddt(previous[0], pred, previous[1], gt, mask=region))
+        previous = (pred, gt)
+
+    def mean(values: list[float]) -> float:
+        finite = [v for v in values if math.isfinite(v)]
+        return float(np.mean(finite)) if finite else math.nan
+
+    result: dict[str, object] = {k: mean(v) for k, v in per_frame.items()}
+    result["frames"] = len(per_frame["SAD"])
+    result["per_frame"] = per_frame
+    return result

@@ -20,6 +20,7 @@ COMMANDS = {
     "train": "trimatte.cli.train",
     "edit": "trimatte.cli.edit",
     "serve": "trimatte.cli.serve",
+    "video": "trimatte.cli.video",
 }
 
 

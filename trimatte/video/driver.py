@@ -1,0 +1,469 @@
+"""The streaming driver: frames in, pipeline per frame, temporal coherence, outputs out.
+
+:func:`matte_video` decodes one frame at a time and keeps only a small window of
+recent frames (``2 * radius + 2``) for optical flow and smoothing, so memory does not
+grow with the clip's length. Each frame goes through the pipeline's stages in three
+parts: the trimap source (skipped when a keyframe trimap is given or a propagated one
+is trusted), trimap refinement and alpha estimation, and, after temporal smoothing of
+the alpha, foreground estimation. Outputs are written as frames leave the window.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time as _time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from trimatte.errors import InputError, TrimapError, TrimatteError, TrimatteWarning
+from trimatte.image import FOREGROUND, as_trimap
+from trimatte.io import read_alpha, read_trimap
+from trimatte.pipeline import MatteState, Pipeline
+from trimatte.trimap.validate import validate_trimap
+from trimatte.video import flow as flowlib
+from trimatte.video import temporal
+from trimatte.video.outputs import Outputs
+from trimatte.video.reader import Frame, open_source
+from trimatte.video.writer import FRAME_PATTERN, OutputSpec, parse_output
+
+__all__ = ["TEMPORAL_MODES", "TemporalOptions", "VideoInterrupted", "VideoReport", "matte_video"]
+
+log = logging.getLogger(__name__)
+
+TEMPORAL_MODES = ("off", "flow", "ofd")
+
+
+@dataclass(frozen=True)
+class TemporalOptions:
+    """Temporal coherence settings.
+
+    Attributes:
+        mode: ``"flow"`` (flow-warped weighted average over ``radius`` frames each
+            side, delay ``radius`` frames), ``"ofd"`` (one-frame-delay rule on warped
+            neighbours) or ``"off"`` (independent frames).
+        radius: Frames on each side averaged in ``flow`` mode.
+        propagate: Carry trimaps along the flow when the pipeline has an automatic
+            trimap source (keyframe trimaps are always propagated).
+        flow: ``"dis"`` or ``"farneback"`` (OpenCV optical flow).
+        preset: DIS preset (``"ultrafast"``, ``"fast"``, ``"medium"``).
+        sigma: Temporal standard deviation, in frames, of the neighbour weights.
+        min_overlap: Overlap under which a detected trimap replaces the propagated one.
+        detect_every: With an automatic trimap source and propagation, run the source
+            on every n-th frame only (and on frames where the flow lost track); the
+            frames between use the propagated trimap. 1 runs it on every frame.
+    """
+
+    mode: str = "flow"
+    radius: int = 2
+    propagate: bool = True
+    flow: str = "dis"
+    preset: str = "medium"
+    sigma: float = 1.5
+    min_overlap: float = 0.7
+    detect_every: int = 4
+
+    def __post_init__(self) -> None:
+        if self.mode not in TEMPORAL_MODES:
+            raise InputError(f"unknown mode {self.mode!r}; choose {TEMPORAL_MODES}", "temporal")
+        if not (isinstance(self.radius, int) and 1 <= self.radius <= 8):
+            raise InputError(f"radius must be an integer 1..8, got {self.radius!r}", "radius")
+        if not (isinstance(self.detect_every, int) and self.detect_every >= 1):
+            raise InputError(f"detect_every must be an integer >= 1, got {self.detect_every!r}",
+                             "detect_every")
+        if not self.sigma > 0:
+            raise InputError(f"sigma must be positive, got {self.sigma!r}", "sigma")
+
+    @property
+    def delay(self) -> int:
+        return {"off": 0, "ofd": 1, "flow": self.radius}[self.mode]
+
+    @property
+    def active(self) -> bool:
+        return self.mode != "off"
+
+
+@dataclass
+class VideoReport:
+    """What :func:`matte_video` did.
+
+    Attributes:
+        frames: Frames written (or, when resuming, frames processed).
+        outputs: Paths of the finished outputs.
+        empty_frames: Frames where no subject was found (alpha left empty).
+        rekeyed: Frames where a detected trimap replaced the propagated one.
+        confidence: Per written frame, the mean trust of the flow to the previous frame
+            over the frame's unknown band (1.0 when there is no previous frame or band);
+            low values mean the temporal constraints could not be applied there.
+        seconds: Wall time.
+        interrupted: The run was stopped (Ctrl-C); outputs hold the frames done so far.
+    """
+
+    frames: int = 0
+    outputs: list[Path] = field(default_factory=list)
+    empty_frames: list[int] = field(default_factory=list)
+    rekeyed: list[int] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+class VideoInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`matte_video`, raised after the outputs were finalised."""
+
+    def __init__(self, report: VideoReport) -> None:
+        super().__init__("interrupted")
+        self.report = report
+
+
+@dataclass
+class _Item:
+    frame: Frame
+    gray: np.ndarray
+    alpha: np.ndarray | None = None
+    trimap: np.ndarray | None = None
+    empty: bool = False
+    confidence: float = 1.0
+
+
+class _Window:
+    """Recent frames and the flows between them (cached, pruned as frames leave)."""
+
+    def __init__(self, options: TemporalOptions) -> None:
+        self.options = options
+        self.estimator = flowlib.FlowEstimator(options.flow, options.preset)
+        self.items: dict[int, _Item] = {}
+        self.flows: dict[tuple[int, int], np.ndarray] = {}
+        self.trusts: dict[tuple[int, int], np.ndarray] = {}
+
+    def flow(self, a: int, b: int) -> np.ndarray:
+        if (a, b) not in self.flows:
+            self.flows[(a, b)] = self.estimator(self.items[a].gray, self.items[b].gray)
+        return self.flows[(a, b)]
+
+    def trust(self, a: int, b: int) -> np.ndarray:
+        """Trust of frame b's data warped into frame a."""
+        if (a, b) not in self.trusts:
+            self.trusts[(a, b)] = flowlib.flow_confidence(
+                self.flow(a, b), self.flow(b, a), self.items[a].gray, self.items[b].gray
+            )
+        return self.trusts[(a, b)]
+
+    def warped_alpha(self, a: int, b: int) -> np.ndarray:
+        return flowlib.warp(self.items[b].alpha, self.flow(a, b))
+
+    def forget_before(self, index: int) -> None:
+        for key in [k for k in self.items if k < index]:
+            del self.items[key]
+        for cache in (self.flows, self.trusts):
+            for key in [k for k in cache if min(k) < index]:
+                del cache[key]
+
+
+def _split(pipeline: Pipeline) -> tuple[Pipeline | None, Pipeline, list]:
+    """(trimap source or None, refinement + alpha stages, foreground stages)."""
+    sources = [s for s in pipeline.stages if s.role == "trimap" and s.registry_name != "given"]
+    middle = [s for s in pipeline.stages if s.role in ("trimap_refine", "alpha", "alpha_refine")]
+    if not any(s.role == "alpha" for s in middle):
+        raise InputError("the pipeline has no alpha stage", "pipeline")
+    post = [s for s in pipeline.stages if s.role == "foreground"]
+    return (Pipeline(sources) if sources else None), Pipeline(middle), post
+
+
+def load_keyframes(keyframes: dict[int, object] | None, shape: tuple[int, int]
+                   ) -> dict[int, np.ndarray]:
+    """Keyframe trimaps from arrays or files, checked against the frame size."""
+    loaded: dict[int, np.ndarray] = {}
+    for index, value in sorted((keyframes or {}).items()):
+        if not isinstance(index, int) or index < 0:
+            raise InputError(f"keyframe numbers are integers >= 0, got {index!r}", "--trimap")
+        name = str(value) if isinstance(value, (str, Path)) else f"trimap of frame {index}"
+        trimap = read_trimap(value) if isinstance(value, (str, Path)) else as_trimap(value, name)
+        if trimap.shape != shape:
+            raise InputError(
+                f"is {trimap.shape[1]}x{trimap.shape[0]} but the video is "
+                f"{shape[1]}x{shape[0]} (WxH)",
+                name,
+            )
+        validate_trimap(trimap, name=name)
+        loaded[index] = trimap
+    return loaded
+
+
+class _Processor:
+    """Per-frame trimap (key, propagated, detected or fused) and raw alpha."""
+
+    def __init__(self, pipeline: Pipeline, keyframes: dict[int, np.ndarray],
+                 options: TemporalOptions, hints: dict, window: _Window,
+                 report: VideoReport) -> None:
+        self.source, self.middle, self.post = _split(pipeline)
+        self.keyframes = keyframes
+        self.options = options
+        self.hints = hints
+        self.window = window
+        self.report = report
+        self.radius = temporal.band_radius(next(iter(keyframes.values()))) if keyframes else 0
+        self.empty_reasons: dict[int, str] = {}
+        self.since_detection = 0
+
+    def _detect(self, image: np.ndarray) -> tuple[np.ndarray | None, str]:
+        try:
+            state = self.source(image, **self.hints)
+        except TrimapError as exc:
+            return None, exc.reason
+        return state.trimap, ""
+
+    def trimap_for(self, item: _Item) -> tuple[np.ndarray | None, str]:
+        t = item.frame.index
+        if t in self.keyframes:
+            self.radius = temporal.band_radius(self.keyframes[t])
+            return self.keyframes[t], ""
+        prev = self.window.items.get(t - 1)
+        propagate = prev is not None and prev.alpha is not None and (
+            self.source is None or (self.options.propagate and self.options.active)
+        )
+        if propagate:
+            warped = self.window.warped_alpha(t, t - 1)
+            trust = self.window.trust(t, t - 1)
+            propagated = temporal.propagate_trimap(warped, trust, max(self.radius, 1))
+            if self.source is None:
+                return propagated, "the subject left the picture or was lost by the flow"
+            self.since_detection += 1
+            tracked = np.any(propagated == FOREGROUND)
+            if tracked and self.since_detection < self.options.detect_every:
+                return propagated, ""
+            self.since_detection = 0
+            detected, reason = self._detect(item.frame.image)
+            if detected is None:
+                return None, reason
+            fused, rekeyed = temporal.fuse_trimaps(propagated, detected,
+                                                   self.options.min_overlap)
+            if rekeyed:
+                self.radius = temporal.band_radius(detected)
+                if t > 0:
+                    self.report.rekeyed.append(t)
+            return fused, ""
+        if self.source is None:
+            raise InputError(f"no trimap for frame {t}: give one (--trimap {t}:FILE) or use a "
+                             "trimap source (--trimap-method)", "--trimap")
+        detected, reason = self._detect(item.frame.image)
+        if detected is not None:
+            self.radius = temporal.band_radius(detected)
+        return detected, reason
+
+    def process(self, item: _Item) -> None:
+        trimap, reason = self.trimap_for(item)
+        shape = item.frame.image.shape[:2]
+        if trimap is not None and not np.any(trimap == FOREGROUND):
+            trimap, reason = None, reason or "the trimap has no foreground"
+        if trimap is not None:
+            try:
+                state = self.middle(item.frame.image, trimap, **self.hints)
+                item.alpha, item.trimap = state.alpha, state.trimap
+            except TrimapError as exc:
+                trimap, reason = None, exc.reason
+        if trimap is None:
+            item.alpha = np.zeros(shape, np.float32)
+            item.trimap = np.zeros(shape, np.uint8)
+            item.empty = True
+            self.empty_reasons[item.frame.index] = reason
+            self.report.empty_frames.append(item.frame.index)
+        prev = self.window.items.get(item.frame.index - 1)
+        band = item.trimap == 128
+        if prev is not None and band.any():
+            item.confidence = float(self.window.trust(item.frame.index, prev.frame.index)[band]
+                                    .mean())
+
+    def finish(self, item: _Item, alpha: np.ndarray) -> MatteState:
+        state = MatteState(image=item.frame.image, trimap=item.trimap, alpha=alpha,
+                           hints=dict(self.hints))
+        if not item.empty:
+            for stage in self.post:
+                state = stage.run(state)
+        return state
+
+
+def _smoothed(window: _Window, index: int, options: TemporalOptions) -> np.ndarray:
+    """The output alpha of frame ``index`` from the window (see :mod:`.temporal`)."""
+    item = window.items[index]
+    if item.empty or not options.active:
+        return item.alpha
+    if options.mode == "ofd":
+        prev, nxt = window.items.get(index - 1), window.items.get(index + 1)
+        if prev is None or nxt is None:
+            return item.alpha
+        trust = np.minimum(window.trust(index, index - 1), window.trust(index, index + 1))
+        return temporal.ofd_filter(window.warped_alpha(index, index - 1), item.alpha,
+                                   window.warped_alpha(index, index + 1), trust)
+    neighbours = []
+    for k in range(-options.radius, options.radius + 1):
+        other = window.items.get(index + k)
+        if k == 0 or other is None or other.alpha is None:
+            continue
+        weight = math.exp(-0.5 * (k / options.sigma) ** 2)
+        neighbours.append((window.warped_alpha(index, index + k),
+                           window.trust(index, index + k) * np.float32(weight)))
+    return temporal.weighted_blend(item.alpha, neighbours)
+
+
+def _job(source: Path, pipeline: Pipeline, options: TemporalOptions, keyframes: dict,
+         spec: OutputSpec) -> dict:
+    try:
+        config = pipeline.to_dict()
+    except TrimatteError:
+        config = repr(pipeline)
+    return {"input": str(source.resolve()), "input_bytes": source.stat().st_size
+            if source.is_file() else None, "pipeline": config, "temporal": asdict(options),
+            "keyframes": sorted(keyframes), "kind": spec.kind}
+
+
+def matte_video(
+    source: str | Path,
+    outputs: Iterable[str | Path | OutputSpec],
+    *,
+    pipeline: Pipeline | None = None,
+    keyframes: dict[int, object] | None = None,
+    temporal_options: TemporalOptions | None = None,
+    background: str | Path = "white",
+    fps: float | None = None,
+    resume: bool = False,
+    hints: dict | None = None,
+    progress: bool = True,
+    on_frame: Callable[[int], None] | None = None,
+) -> VideoReport:
+    """Pull mattes for every frame of a clip, with temporal coherence, streaming.
+
+    Args:
+        source: Video file (anything FFmpeg reads) or folder of frames.
+        outputs: Output specs, see :func:`trimatte.video.writer.parse_output`
+            (``"out.mov"``, ``"alpha:matte.mp4"``, ``"png-alpha:frames/"``...).
+        pipeline: Pipeline run per frame; :func:`trimatte.api.default_pipeline` if None.
+        keyframes: ``{frame: trimap}`` (arrays or files); each is propagated forward
+            along the optical flow until the next one.
+        temporal_options: See :class:`TemporalOptions` (``mode="off"`` for independent frames).
+        background: Composite background: colour, image file or video file.
+        fps: Frame rate of a folder of frames.
+        resume: Continue PNG-sequence outputs of an earlier, interrupted run.
+        hints: Inputs for the trimap source of every frame (e.g. ``{"rect": ...}``).
+        progress: Show a tqdm bar with frames and frames per second.
+        on_frame: Called with each frame number before it is processed.
+
+    Returns:
+        A :class:`VideoReport`.
+
+    Raises:
+        InputError: Bad input, output or settings (checked before any work).
+        VideoInterrupted: Ctrl-C; outputs were finalised first (``.report`` says what).
+    """
+    from tqdm import tqdm
+
+    from trimatte.api import default_pipeline
+
+    options = temporal_options or TemporalOptions()
+    pipeline = pipeline or default_pipeline()
+    specs = [parse_output(o) for o in outputs]
+    if not specs:
+        raise InputError("no output given", "outputs")
+    source = Path(source)
+    report = VideoReport()
+    start_time = _time.perf_counter()
+    with open_source(source, fps=fps) as reader:
+        info = reader.info
+        keys = load_keyframes(keyframes, (info.height, info.width))
+        window = _Window(options)
+        processor = _Processor(pipeline, keys, options, dict(hints or {}), window, report)
+        if processor.source is None and 0 not in keys:
+            first = min(keys) if keys else None
+            raise InputError(
+                ("no trimap given" if first is None else f"the first trimap is for frame {first}")
+                + ": frame 0 needs one (--trimap FILE or --trimap 0:FILE), or use a trimap "
+                "source (--trimap-method)",
+                "--trimap",
+            )
+        if resume and any(s.is_video for s in specs):
+            raise InputError("--resume continues PNG-sequence outputs only", "--resume")
+        jobs = {id(s): _job(source, pipeline, options, keys, s) for s in specs}
+        sinks = Outputs(specs, info, source, background, resume, jobs)
+        start = sinks.resume_from if resume else 0
+        warm = max(0, start - options.delay)
+        bar = tqdm(total=info.frames, unit="frame", desc=source.name, disable=not progress,
+                   initial=warm)
+
+        def emit(index: int) -> None:
+            item = window.items[index]
+            alpha = _smoothed(window, index, options)
+            state = processor.finish(item, alpha)
+            sinks.write(item.frame, state, skip=index < start)
+            if index >= start:
+                report.frames += 1
+                report.confidence.append(item.confidence)
+            window.forget_before(index - options.radius)
+
+        last = -1
+        try:
+            for frame in reader:
+                if frame.index < warm - 1:
+                    continue
+                item = _Item(frame, flowlib.prepare_gray(frame.image))
+                window.items[frame.index] = item
+                if frame.index == warm - 1:  # seed the propagation from the written frame
+                    item.alpha = _written_alpha(specs, warm - 1, frame.image.shape[:2])
+                    item.trimap = np.zeros(frame.image.shape[:2], np.uint8)
+                    continue
+                if on_frame is not None:
+                    on_frame(frame.index)
+                processor.process(item)
+                last = frame.index
+                ready = frame.index - options.delay
+                if ready >= warm:
+                    emit(ready)
+                bar.update(1)
+            for index in range(max(warm, last - options.delay + 1), last + 1):
+                emit(index)
+        except KeyboardInterrupt:
+            bar.close()
+            report.outputs = sinks.close(partial=True)
+            report.interrupted = True
+            report.seconds = _time.perf_counter() - start_time
+            raise VideoInterrupted(report) from None
+        except BaseException:
+            bar.close()
+            sinks.abort()
+            raise
+        bar.close()
+        report.outputs = sinks.close(partial=False)
+    report.seconds = _time.perf_counter() - start_time
+    _warn_empty(processor.empty_reasons)
+    return report
+
+
+def _written_alpha(specs: list[OutputSpec], index: int, shape: tuple[int, int]) -> np.ndarray:
+    for spec in specs:
+        path = spec.path / FRAME_PATTERN.format(index)
+        if path.is_file():
+            alpha = read_alpha(path)
+            if alpha.shape == shape:
+                return alpha
+    return np.zeros(shape, np.float32)
+
+
+def _warn_empty(reasons: dict[int, str]) -> None:
+    """One warning per run of consecutive frames without a subject."""
+    runs: list[list[int]] = []
+    for index in sorted(reasons):
+        if runs and index == runs[-1][-1] + 1 and reasons[index] == reasons[runs[-1][0]]:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    for run in runs:
+        span = f"frame {run[0]}" if len(run) == 1 else f"frames {run[0]}-{run[-1]}"
+        warnings.warn(f"{span}: no subject found ({reasons[run[0]]}); alpha left empty",
+                      TrimatteWarning, stacklevel=3)

@@ -1,0 +1,187 @@
+"""Temporal coherence: trimaps carried along optical flow, and alpha smoothing.
+
+Trimap propagation
+    The previous frame's alpha is warped into the current frame along the flow; its
+    sure-opaque and sure-transparent parts, eroded by the band radius, become the
+    foreground and background of the new trimap, so the band stays centred on the
+    edge it followed. Where the flow is not trusted near an edge, pixels become unknown.
+    With an automatic trimap source, its trimap and the propagated one are fused:
+    pixels the two call opposite sides become unknown, and when they overlap too
+    little (the subject changed, appeared or left) the detected trimap wins.
+
+Alpha smoothing
+    ``flow`` mode: each alpha is averaged with its neighbours up to ``radius`` frames
+    away, *warped into its frame along the flow* and weighted by how far each warped
+    pixel is trusted (forward-backward and colour checks), so moving edges are not
+    smeared and occluded pixels keep their own value. ``ofd`` mode is MODNet's
+    one-frame-delay rule on flow-warped neighbours: a pixel that differs from both
+    neighbours while they agree is replaced by their mean.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
+from trimatte.trimap.morphology import dilate_mask, erode_mask
+
+__all__ = [
+    "band_radius",
+    "fuse_trimaps",
+    "ofd_filter",
+    "propagate_trimap",
+    "trimap_overlap",
+    "weighted_blend",
+]
+
+
+def band_radius(trimap: np.ndarray, minimum: int = 1, maximum: int = 64) -> int:
+    """Estimate the band radius of a trimap: unknown area / (2 x mean boundary length).
+
+    The boundary length is the mean of the foreground's and the background's edge
+    lengths (the band's inner and outer borders), so small subjects are not overestimated.
+
+    Args:
+        trimap: uint8 ``(H, W)`` 0/128/255.
+        minimum, maximum: Clamp of the result.
+
+    Returns:
+        Radius in pixels.
+    """
+    unknown = int(np.count_nonzero(trimap == UNKNOWN))
+    kernel = np.ones((3, 3), np.uint8)
+    lengths = []
+    for value in (FOREGROUND, BACKGROUND):
+        region = (trimap == value).astype(np.uint8)
+        edge = region - cv2.erode(region, kernel, borderType=cv2.BORDER_REPLICATE)
+        lengths.append(int(np.count_nonzero(edge)))
+    length = sum(lengths) / 2.0
+    if unknown == 0 or length == 0:
+        return minimum
+    return int(np.clip(round(unknown / (2.0 * length)), minimum, maximum))
+
+
+def propagate_trimap(
+    warped_alpha: np.ndarray,
+    confidence: np.ndarray,
+    radius: int,
+    *,
+    fg_level: float = 0.75,
+    bg_level: float = 0.05,
+    min_confidence: float = 0.3,
+) -> np.ndarray:
+    """Trimap of the current frame from the previous alpha warped into it.
+
+    The band is centred on the warped matte's 0.5 contour: foreground is what lies
+    more than ``radius`` inside it (and is at least ``fg_level`` opaque), background
+    what lies more than ``radius`` outside it (and is at most ``bg_level``), so soft
+    regions such as strands of hair stay unknown wherever they are. When a subject is
+    too thin for the band, the radius is halved until some foreground is left.
+
+    Args:
+        warped_alpha: float32 ``(H, W)`` previous alpha in the current frame's grid.
+        confidence: float32 ``(H, W)`` trust of each warped pixel (see
+            :func:`trimatte.video.flow.flow_confidence`).
+        radius: Band radius in pixels on each side of the edge.
+        fg_level, bg_level: Opacity needed for sure foreground, allowed for background.
+        min_confidence: Trust under which a pixel near an edge becomes unknown.
+
+    Returns:
+        uint8 ``(H, W)`` trimap.
+    """
+    inside = warped_alpha >= 0.5
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    spread = cv2.dilate(warped_alpha, kernel) - cv2.erode(warped_alpha, kernel)
+    unsure = dilate_mask((confidence < min_confidence) & (spread > 0.1), 1)
+    sure_fg = (warped_alpha >= fg_level) & ~unsure
+    fg = np.zeros_like(inside)
+    r = max(int(radius), 0)
+    while True:
+        fg = erode_mask(inside, r) & sure_fg
+        if fg.any() or r == 0 or not sure_fg.any():
+            break
+        r //= 2
+    bg = erode_mask(~inside, max(int(radius), 0)) & (warped_alpha <= bg_level) & ~unsure
+    trimap = np.full(warped_alpha.shape, UNKNOWN, np.uint8)
+    trimap[fg] = FOREGROUND
+    trimap[bg] = BACKGROUND
+    return trimap
+
+
+def trimap_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of the not-background parts of two trimaps (1 if both empty)."""
+    ma, mb = a != BACKGROUND, b != BACKGROUND
+    union = int(np.count_nonzero(ma | mb))
+    if union == 0:
+        return 1.0
+    return int(np.count_nonzero(ma & mb)) / union
+
+
+def fuse_trimaps(propagated: np.ndarray, detected: np.ndarray, min_overlap: float = 0.7
+                 ) -> tuple[np.ndarray, bool]:
+    """Combine a propagated trimap with a freshly detected one.
+
+    Args:
+        propagated: Trimap carried from the previous frame.
+        detected: Trimap of the frame's own trimap source.
+        min_overlap: Below this :func:`trimap_overlap` the detection replaces the
+            propagation (a new key).
+
+    Returns:
+        ``(trimap, rekeyed)``: the propagated trimap with the pixels the two put on
+        opposite sides made unknown, or the detected one when ``rekeyed``.
+    """
+    if trimap_overlap(propagated, detected) < min_overlap:
+        return detected, True
+    fused = propagated.copy()
+    conflict = ((propagated == FOREGROUND) & (detected == BACKGROUND)) | (
+        (propagated == BACKGROUND) & (detected == FOREGROUND)
+    )
+    fused[conflict] = UNKNOWN
+    return fused, False
+
+
+def weighted_blend(center: np.ndarray, neighbours: list[tuple[np.ndarray, np.ndarray]]
+                   ) -> np.ndarray:
+    """``(a + sum w_k a_k) / (1 + sum w_k)``: the current alpha with warped neighbours.
+
+    Args:
+        center: float32 ``(H, W)`` alpha of the frame.
+        neighbours: ``(warped_alpha, weight)`` pairs; weights float32 ``(H, W)`` >= 0
+            (trust times the neighbour's temporal weight).
+
+    Returns:
+        float32 ``(H, W)`` in [0, 1].
+    """
+    total = center.astype(np.float32).copy()
+    weight = np.ones_like(total)
+    for warped, w in neighbours:
+        total += w * warped
+        weight += w
+    return np.clip(total / weight, 0.0, 1.0).astype(np.float32)
+
+
+def ofd_filter(previous: np.ndarray, center: np.ndarray, following: np.ndarray,
+               trust: np.ndarray, threshold: float = 0.1) -> np.ndarray:
+    """MODNet's one-frame-delay trick on flow-warped neighbours.
+
+    A pixel whose neighbours agree (``|prev - next| <= threshold``) while it differs
+    from both by more than ``threshold`` takes their mean, where both warps are trusted
+    (``trust >= 0.5``).
+
+    Args:
+        previous, following: float32 ``(H, W)`` neighbour alphas warped into this frame.
+        center: float32 ``(H, W)`` alpha of the frame.
+        trust: float32 ``(H, W)`` joint trust of the two warps.
+        threshold: Agreement tolerance in alpha units.
+
+    Returns:
+        float32 ``(H, W)``.
+    """
+    agree = np.abs(previous - following) <= threshold
+    differs = (np.abs(center - previous) > threshold) & (np.abs(center - following) > threshold)
+    replace = agree & differs & (trust >= 0.5)
+    out = center.astype(np.float32).copy()
+    out[replace] = 0.5 * (previous[replace] + following[replace])
+    return out
