@@ -112,7 +112,8 @@ def header_size(data: bytes, name: str) -> tuple[int, int]:
     except Image.DecompressionBombError:
         # Pillow refuses headers over twice its own limit; report ours instead.
         raise RequestRejected(
-            "image is far larger than the pixel limit (decompression bomb?)", name, status=413
+            f"image header claims over {2 * (Image.MAX_IMAGE_PIXELS or 0)} pixels, far over "
+            "the limit (decompression bomb?)", name, status=413
         ) from None
     except Exception as exc:  # any parse failure: not an image we take
         raise RequestRejected(
