@@ -34,6 +34,15 @@ def test_bad_options_exit_2_before_reading_the_image(options, match, tmp_path, m
     assert match in err and "Traceback" not in err and "missing.png" not in err
 
 
+def test_an_output_folder_that_cannot_be_made_exits_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DISPLAY", ":4321")
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    assert edit.main([str(tmp_path / "missing.png"), "--out", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "Traceback" not in err
+
+
 def test_an_unreadable_image_exits_1(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DISPLAY", ":4321")
     bad = tmp_path / "bad.png"

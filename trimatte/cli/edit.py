@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         Exit status: 0 done, 1 the image or trimap cannot be read, 2 bad options
         or no display to open a window on.
     """
+    from trimatte.cli.outputs import check_folder
     from trimatte.editor.gui import display_available, run_editor
     from trimatte.editor.outputs import output_paths
     from trimatte.editor.pipelines import automatic_trimap, editor_pipeline
@@ -103,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         if args.name is not None:
             output_paths(args.out, args.name)
         editor_pipeline(args.matting)
+        # S must be able to save: hours of edits could not go anywhere else
+        check_folder(Path(args.out), "output folder (--out)")
     except TrimatteError as exc:
         print(f"trimatte edit: error: {exc}", file=sys.stderr)
         return 2
