@@ -15,11 +15,46 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 INTRO = """# Command line
 
-`trimatte` has one sub-command per job. Every command reports a bad input file by
-name and goes on with the others; the exit code is 0 when everything worked, 1 when
-some inputs failed, 2 for a usage error.
+`trimatte` has one sub-command per job. This page is generated from the commands' own
+`--help` by `tools/gen_cli_docs.py`.
 
-This page is generated from the commands' own `--help` by `tools/gen_cli_docs.py`.
+## Exit codes
+
+- **0**: every input was processed.
+- **1**: some inputs failed (missing, unreadable, a bad trimap, a write that failed);
+  the others were processed, and the last lines of the output list what failed.
+- **2**: usage or configuration error (a bad flag, stage, parameter, colour or config,
+  or an output that cannot be written); nothing was processed.
+- **130**: interrupted (Ctrl-C); outputs already written are complete and nothing
+  half-written is left.
+
+## What a run promises
+
+- **Checked first.** The whole pipeline (stage names with "did you mean",
+  parameter types and ranges, `--background`, a `--pipeline` config with its alpha
+  stage) and every output path (the folder, `--contact-sheet`, `eval --json`,
+  `--save-pred`) are checked before the first image is read. A problem is one line
+  naming the path or flag and the cause, and exit code 2.
+- **No input is ever replaced.** Outputs are compared with every input (images,
+  trimaps, ground truth, a background image, the config) by file identity, so
+  `..`, symbolic and hard links are caught too.
+- **Outputs are recognisable.** `trimatte matte` names outputs `X_alpha.png`,
+  `X_trimap.png`, `X_fg.png`, `X_cutout.png`, `X_composite.png`, and every file a
+  run writes is listed in the hidden `.trimatte-outputs` of its folder. When a
+  folder is given as input, files named like outputs or listed there are skipped
+  (with a note), so running twice into the input folder does not matte the first
+  run's outputs. Name such a file explicitly to process it.
+- **A batch goes on.** A missing file ("file not found", "folder not found"), an
+  unreadable image, a bad trimap or a failed write is reported in one line and the
+  other images are processed.
+- **Trimap names round-trip.** `--trimap DIR` and `eval --trimaps DIR` read
+  `X_trimap.png` (what `--save trimap` writes) or `X.png`.
+- **Writes are atomic.** Each file is written to `.NAME.PID.XXXXXX.tmp` and renamed
+  when complete; such files left by a killed process are removed when the next run
+  uses the folder.
+- **Parallel, same result.** `trimatte matte --workers N` (default: the number of
+  cores) runs images in N worker processes of one thread each; files and messages
+  are the same as with `--workers 1`, in input order.
 """
 
 

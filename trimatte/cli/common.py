@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from trimatte.cli.outputs import is_own_output, recorded_outputs
 from trimatte.errors import InputError
@@ -169,23 +168,3 @@ def trimap_for(image: Path, trimap: Path | None) -> Path | None:
             f"no trimap named {image.stem}_trimap.png or {image.stem}.png in {trimap}", image
         )
     return found
-
-
-def parse_params(items: list[str], flag: str) -> dict[str, Any]:
-    """``["band=20", "eps=1e-6"]`` → ``{"band": 20, "eps": "1e-6"}``.
-
-    Values are read as YAML scalars, as in a pipeline config; the stage they are
-    for checks and converts them against its parameter types when it is built.
-    """
-    import yaml
-
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"expected KEY=VALUE, got {item!r}", flag)
-        try:
-            params[key.strip().replace("-", "_")] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            params[key.strip().replace("-", "_")] = value
-    return params

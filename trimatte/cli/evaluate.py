@@ -14,7 +14,6 @@ from trimatte.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     describe_error,
-    parse_params,
     report,
     warn,
 )
@@ -43,6 +42,7 @@ from trimatte.io import (
     remove_stale_temp_files,
     write_alpha,
 )
+from trimatte.params import parse_params
 from trimatte.pipeline import Pipeline
 
 

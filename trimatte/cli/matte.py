@@ -29,7 +29,6 @@ from trimatte.cli.common import (
     collect_images,
     describe_error,
     note,
-    parse_params,
     report,
     trimap_folder_or_file,
     trimap_for,
@@ -52,6 +51,7 @@ from trimatte.io import (
     write_rgba,
     write_trimap,
 )
+from trimatte.params import parse_params
 from trimatte.pipeline import MatteState, Pipeline, stage_from_dict
 
 SAVE_CHOICES = tuple(OUTPUT_SUFFIXES)
@@ -150,8 +150,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=_workers,
         default=None,
         metavar="N",
-        help=f"worker processes for several images (default: the number of cores, "
-        f"here {default_workers()}); outputs and messages are the same for any N",
+        help="worker processes for several images (default: the number of cores); "
+        "outputs and messages are the same for any N",
     )
     p.set_defaults(run=run)
 
