@@ -12,9 +12,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "trimatte"
 MAX_LINES = 500
-# Modules known to be over MAX_LINES while they are being split (see issue 12); an
-# entry that is no longer over the limit fails the test, so this list only shrinks.
-KNOWN_LONG = {"trimatte/training/trainer.py"}
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
@@ -145,11 +142,5 @@ def _line_counts() -> dict[str, int]:
 
 def test_no_module_is_longer_than_500_lines():
     counts = _line_counts()
-    too_long = {p: n for p, n in counts.items() if n > MAX_LINES and p not in KNOWN_LONG}
+    too_long = {p: n for p, n in counts.items() if n > MAX_LINES}
     assert not too_long, f"modules over {MAX_LINES} lines (split them): {too_long}"
-
-
-def test_known_long_modules_are_still_long():
-    counts = _line_counts()
-    fixed = sorted(p for p in KNOWN_LONG if counts.get(p, 0) <= MAX_LINES)
-    assert not fixed, f"no longer over {MAX_LINES} lines, drop from KNOWN_LONG: {fixed}"

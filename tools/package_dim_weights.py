@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from trimatte.models.checkpoint import load_model, save_checkpoint  # noqa: E402
-from trimatte.stages.deep import DEFAULT_WEIGHTS, weights_folder  # noqa: E402
+from trimatte.models.weights import SHIPPED, weights_folder  # noqa: E402
 
 TRAINING = {
     "data": "trimatte.data.splits.shared_split train part of the developers' shared data: "
@@ -39,7 +39,7 @@ def main() -> int:
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--scores", type=Path, help="JSON written by benchmarks/heldout.py")
     parser.add_argument("--note", default="", help="free text stored in the metadata")
-    parser.add_argument("--out", type=Path, default=weights_folder() / DEFAULT_WEIGHTS["dim"])
+    parser.add_argument("--out", type=Path, default=weights_folder() / SHIPPED["dim"])
     args = parser.parse_args()
 
     model = load_model(args.checkpoint)

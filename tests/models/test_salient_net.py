@@ -11,14 +11,13 @@ from hypothesis import strategies as st
 
 from tests.conftest import make_disc_scene
 from trimatte.errors import InputError, ModelUnavailableError
-from trimatte.models import saliency
-from trimatte.models.saliency import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
+from trimatte.models import weights
+from trimatte.models.salient_net import (
     load_u2netp,
     predict_saliency,
     preprocess,
 )
+from trimatte.models.weights import IMAGENET_MEAN, IMAGENET_STD
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +133,6 @@ def test_loading_and_predicting_never_touch_the_network(monkeypatch, disc) -> No
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    saliency._load_cached.cache_clear()
+    weights.clear_cache()
     result = predict_saliency(disc[0])
     assert result.shape == disc[1].shape

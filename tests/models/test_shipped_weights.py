@@ -5,15 +5,14 @@ import pytest
 
 from tests.conftest import make_disc_scene
 from trimatte.metrics import sad
+from trimatte.models import weights
 from trimatte.models.checkpoint import load_checkpoint
-from trimatte.pipeline import MatteState
-from trimatte.pipeline import STAGES
-from trimatte.stages import deep
+from trimatte.pipeline import STAGES, MatteState
 from trimatte.trimap.morphology import trimap_from_alpha
 
 
 def test_shipped_dim_weights_carry_their_training_record():
-    path = deep.weights_folder() / deep.DEFAULT_WEIGHTS["dim"]
+    path = weights.shipped_weights("dim")
     metadata = load_checkpoint(path)["metadata"]
     assert "AM-2k" in metadata["data"] and "held_out" in metadata
     scores = metadata["heldout_scores"]

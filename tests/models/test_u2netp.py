@@ -23,7 +23,7 @@ def random_net() -> U2NetP:
 
 @pytest.fixture(scope="module")
 def shipped_net() -> U2NetP:
-    from trimatte.models.saliency import load_u2netp
+    from trimatte.models.salient_net import load_u2netp
 
     return load_u2netp()
 
@@ -101,7 +101,7 @@ def test_matches_onnx_runtime_to_1e4_on_all_outputs(
     onnx_session, shipped_net: U2NetP, shared_dir: Path
 ) -> None:
     from trimatte.io import read_image
-    from trimatte.models.saliency import preprocess
+    from trimatte.models.salient_net import preprocess
 
     photo = read_image(shared_dir / "data" / "am2k" / "image" / "sample1.jpg")
     rng = np.random.default_rng(0)
@@ -125,7 +125,7 @@ def test_converter_reproduces_the_shipped_state_dict(onnx_file: Path) -> None:
     converter = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(converter)
 
-    from trimatte.models.saliency import shipped_weights_path
+    from trimatte.models.salient_net import shipped_weights_path
 
     converted = converter.convert(onnx_file)
     shipped = torch.load(shipped_weights_path(), map_location="cpu", weights_only=True)
@@ -136,7 +136,7 @@ def test_converter_reproduces_the_shipped_state_dict(onnx_file: Path) -> None:
 
 
 def test_shipped_weights_find_a_bright_disc_on_a_plain_background(shipped_net: U2NetP) -> None:
-    from trimatte.models.saliency import preprocess
+    from trimatte.models.salient_net import preprocess
 
     image, alpha, _, _ = make_disc_scene(size=160, radius=45, soft=2)
     with torch.inference_mode():
@@ -152,7 +152,7 @@ def test_shipped_weights_find_a_bright_disc_on_a_plain_background(shipped_net: U
 
 
 def test_shipped_weights_licence_and_attribution_ship_beside_them() -> None:
-    from trimatte.models.saliency import shipped_weights_path
+    from trimatte.models.salient_net import shipped_weights_path
 
     folder = shipped_weights_path().parent
     licence = (folder / "LICENSE-u2netp.txt").read_text()

@@ -7,13 +7,15 @@ import pytest
 import torch
 from torch import nn
 
-import trimatte.stages.deep as deep  # registers the stages
+import trimatte.stages.deep as deep
+from tests.conftest import make_disc_scene
 from trimatte.errors import InputError, ModelUnavailableError
+from trimatte.models import weights
 from trimatte.models.checkpoint import save_checkpoint
 from trimatte.models.dim import build_matting_net
 from trimatte.models.trimap_unet import build_trimap_net
-from trimatte.pipeline import MatteState, Pipeline
-from trimatte.pipeline import STAGES
+from trimatte.pipeline import STAGES, MatteState, Pipeline
+from trimatte.trimap.morphology import trimap_from_alpha
 
 TINY = dict(encoder="tu-resnet10t", encoder_depth=3, decoder_channels=(16, 8, 8))
 
@@ -64,18 +66,31 @@ def test_unet_trimap_stage(checkpoints):
     assert trimap.shape == (40, 50) and set(np.unique(trimap)) <= {0, 128, 255}
 
 
-def test_default_weights_fail_clearly_until_shipped(disc_scene):
-    image, alpha, _, _ = disc_scene
-    trimap = np.full(alpha.shape, 128, np.uint8)
-    for name, state in (("dim", MatteState(image=image, trimap=trimap)),
-                        ("unet-trimap", MatteState(image=image))):
-        shipped = deep.weights_folder() / deep.DEFAULT_WEIGHTS[name]
-        stage = STAGES.build(name)
-        if shipped.is_file():
-            assert stage.run(state) is not None
-        else:
-            with pytest.raises(ModelUnavailableError, match="no default weights"):
-                stage.run(state)
+@pytest.mark.parametrize("name", ["dim", "unet-trimap"])
+def test_default_weights_work_when_shipped_and_fail_clearly_otherwise(name):
+    # 256 px: the shipped DIM network was trained on photos; on a 64-px toy disc it fails
+    image, alpha, _, _ = make_disc_scene(size=256, radius=80, soft=4)
+    trimap = trimap_from_alpha(alpha, band=6)
+    state = MatteState(image=image, trimap=trimap if name == "dim" else None)
+    stage = STAGES.build(name)
+    try:
+        weights.shipped_weights(name)
+    except ModelUnavailableError:
+        with pytest.raises(ModelUnavailableError, match="no default weights"):
+            stage.run(state)
+        return
+    result = stage.run(state)
+    if name == "dim":
+        predicted = result.alpha
+        assert predicted.shape == alpha.shape and predicted.dtype == np.float32
+        assert np.all(predicted[trimap == 255] == 1) and np.all(predicted[trimap == 0] == 0)
+        unknown = trimap == 128
+        error = np.abs(predicted[unknown] - alpha[unknown]).mean()
+        assert error < np.abs(0.5 - alpha[unknown]).mean()  # better than a flat guess
+    else:
+        predicted = result.trimap
+        assert predicted.shape == alpha.shape and set(np.unique(predicted)) <= {0, 128, 255}
+        assert (predicted == 255).any() and (predicted == 0).any()
 
 
 def test_wrong_architecture_and_missing_file(checkpoints, disc_scene):

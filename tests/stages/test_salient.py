@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import trimatte.models.saliency as saliency_module
+import trimatte.models.salient_net as saliency_module
 from tests.conftest import make_disc_scene
 from trimatte.errors import TrimapError
-from trimatte.pipeline import MatteState, Pipeline, stage_from_dict
-from trimatte.pipeline import STAGES
+from trimatte.pipeline import STAGES, MatteState, Pipeline, stage_from_dict
 from trimatte.stages.salient import SalientTrimap
 from trimatte.trimap.morphology import band_width_for
 

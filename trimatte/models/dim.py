@@ -62,9 +62,8 @@ from torch import nn
 
 from trimatte.errors import InputError
 from trimatte.image import as_image, as_trimap, check_same_size
+from trimatte.models.weights import IMAGENET_MEAN, IMAGENET_STD
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 DEFAULT_ENCODER = "tu-efficientnet_lite0"
 DEFAULT_DECODER_CHANNELS = (256, 128, 64, 32, 16)
 
@@ -333,7 +332,3 @@ def keep_known(alpha: torch.Tensor, trimap: torch.Tensor) -> torch.Tensor:
     alpha = torch.where(trimap > 0.75, torch.ones_like(alpha), alpha)
     return torch.where(trimap < 0.25, torch.zeros_like(alpha), alpha)
 
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of parameters of ``model``."""
-    return sum(p.numel() for p in model.parameters())

@@ -38,10 +38,20 @@ from torch import nn
 
 from trimatte.errors import InputError
 from trimatte.models.hub import no_hub_download
+from trimatte.models.weights import LITE0_MEAN, LITE0_STD, read_state_dict
 
-LITE0_MEAN = (0.5, 0.5, 0.5)
-LITE0_STD = (0.5, 0.5, 0.5)
-"""Input normalisation the EfficientNet-Lite0 ImageNet classifier expects (RGB in [0, 1])."""
+__all__ = [
+    "LITE0_MEAN",
+    "LITE0_STD",
+    "adapt_first_conv",
+    "efficientnet_lite0_classifier",
+    "init_encoder_from_file",
+    "is_lukemelas_efficientnet",
+    "load_efficientnet_lite0_imagenet",
+    "load_into",
+    "read_state_dict",
+    "remap_efficientnet_lite0",
+]
 
 _TOP_LEVEL = {
     "_conv_stem.weight": "conv_stem.weight",
@@ -66,33 +76,6 @@ _DEPTHWISE_SEPARABLE = {
     "_project_conv": "conv_pw",
     "_bn2": "bn2",
 }
-
-
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Load a plain state dict (tensor mapping) from a local file.
-
-    Accepts a bare state dict or one nested under ``"state_dict"``/``"model"``.
-
-    Raises:
-        InputError: Missing, unreadable, or not a tensor mapping.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("weights file not found", path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt / foreign file
-        raise InputError(f"not a readable torch weights file ({type(exc).__name__})", path) from exc
-    if isinstance(payload, dict) and payload.get("format") == "trimatte-checkpoint":
-        payload = payload.get("state_dict")
-    for key in ("state_dict", "model"):
-        if isinstance(payload, dict) and isinstance(payload.get(key), dict):
-            payload = payload[key]
-    if not isinstance(payload, dict) or not payload or not all(
-        isinstance(v, torch.Tensor) for v in payload.values()
-    ):
-        raise InputError("does not hold a state dict (a mapping of names to tensors)", path)
-    return dict(payload)
 
 
 def is_lukemelas_efficientnet(state_dict: dict[str, torch.Tensor]) -> bool:

@@ -1,8 +1,9 @@
-"""Salient-object masks from the U²-Net-p network shipped with trimatte.
+"""Salient-object probability maps from the U²-Net-p network shipped with trimatte.
 
 The weights (``trimatte/models/weights/u2netp.pth``, Apache-2.0, see
-``NOTICE-u2netp.md`` beside them) are read from the installed package; nothing is
-ever downloaded.
+``NOTICE-u2netp.md`` beside them) are found, read and cached by
+:mod:`trimatte.models.weights`; nothing is ever downloaded. (The trimap built from
+the saliency map is :mod:`trimatte.trimap.saliency`.)
 
 Pre- and post-processing, and why:
 
@@ -25,27 +26,35 @@ Pre- and post-processing, and why:
 
 from __future__ import annotations
 
-import functools
-import importlib.resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from trimatte.errors import InputError, ModelUnavailableError
+from trimatte.errors import InputError
 from trimatte.image import as_image
-from trimatte.models.hub import no_hub_download
+from trimatte.models.weights import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    cached,
+    read_state_dict,
+    resolve_weights,
+    shipped_weights,
+)
 
 if TYPE_CHECKING:  # torch is imported only when a network runs
     from trimatte.models.u2netp import U2NetP
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-INPUT_SIZE = 320
-WEIGHTS_NAME = "u2netp.pth"
+__all__ = [
+    "INPUT_SIZE",
+    "load_u2netp",
+    "predict_saliency",
+    "preprocess",
+    "shipped_weights_path",
+]
 
-_HUB_PREFIXES = ("http://", "https://", "hf://", "hf-hub:", "hub:", "s3://", "gs://")
+INPUT_SIZE = 320
 
 
 def shipped_weights_path() -> Path:
@@ -54,45 +63,21 @@ def shipped_weights_path() -> Path:
     Raises:
         ModelUnavailableError: The file is missing (a broken installation).
     """
-    resource = importlib.resources.files("trimatte.models") / "weights" / WEIGHTS_NAME
-    path = Path(str(resource))
-    if not path.is_file():
-        raise ModelUnavailableError(
-            f"the shipped U²-Net-p weights are missing ({path}); reinstall trimatte, "
-            "or pass weights=<local .pth file>"
-        )
-    return path
+    return shipped_weights("u2netp")
 
 
-def _resolve_weights(weights: str | Path | None) -> Path:
-    if weights is None:
-        return shipped_weights_path()
-    text = str(weights)
-    if text.lower().startswith(_HUB_PREFIXES):
-        no_hub_download(f"U²-Net-p weights {text!r}")
-    path = Path(weights).expanduser()
-    if not path.is_file():
-        raise InputError("no such weights file (expected a local U2NetP state dict)", weights)
-    return path.resolve()
-
-
-@functools.lru_cache(maxsize=4)
-def _load_cached(device: str, weights: Path) -> U2NetP:
-    import torch
-
+def _build_u2netp(path: Path, device: str) -> U2NetP:
     from trimatte.models.u2netp import U2NetP
 
     try:
-        state = torch.load(weights, map_location=device, weights_only=True)
-    except Exception as exc:  # corrupt file, not a torch file, ...
-        raise InputError(f"cannot read a state dict ({exc})", weights) from exc
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
+        state = read_state_dict(path)
+    except InputError as exc:  # corrupt file, not a torch file, ...
+        raise InputError(f"cannot read a state dict ({exc.reason})", path) from exc
     model = U2NetP()
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as exc:
-        raise InputError(f"not a U2NetP state dict ({exc})", weights) from exc
+        raise InputError(f"not a U2NetP state dict ({exc})", path) from exc
     model.to(device).eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
@@ -123,7 +108,10 @@ def load_u2netp(device: str = "cpu", *, weights: str | Path | None = None) -> U2
         device = str(torch.device(device))
     except (RuntimeError, TypeError) as exc:
         raise InputError(f"not a torch device ({exc})", "device") from exc
-    return _load_cached(device, _resolve_weights(weights))
+    path = resolve_weights(
+        weights, "u2netp", missing="no such weights file (expected a local U2NetP state dict)"
+    )
+    return cached(path, device, "u2netp", lambda: _build_u2netp(path, device))
 
 
 def _check_size(size: object) -> int:

@@ -35,7 +35,7 @@ input size and fused by a 1x1 convolution; the network returns the fused map and
 the six side maps, each through a sigmoid.
 
 Batch normalisation: the original network has Conv-BN-ReLU units. The shipped
-weights (see :mod:`trimatte.models.saliency`) come from an ONNX export in which
+weights (see :mod:`trimatte.models.salient_net`) come from an ONNX export in which
 each batch norm is folded into its convolution, so this module uses Conv(+bias)-ReLU
 units; it is exact for inference. Training it from scratch without batch norm is
 possible but not what the paper did.

@@ -2,10 +2,10 @@
 
 Both load a checkpoint written by :func:`trimatte.models.checkpoint.save_checkpoint`
 (``weights`` = a path), or with ``weights="default"`` the weights shipped in the
-package (``trimatte/models/weights/``, see :data:`DEFAULT_WEIGHTS`); while no
-such file ships, ``"default"`` raises :class:`~trimatte.errors.ModelUnavailableError`.
-Nothing is ever downloaded. torch is imported only when a stage runs, and a
-loaded model is cached per process (keyed by file, modification time and device).
+package; :mod:`trimatte.models.weights` finds, reads and caches them (one model per
+file, modification time and device per process). A network without shipped weights
+raises :class:`~trimatte.errors.ModelUnavailableError` for ``"default"``; nothing is
+ever downloaded. torch is imported only when a stage runs.
 
 The trimap stage's raw prediction is meant to be followed by the erode/dilate
 refinement stages (``band`` and/or ``cleanup``) in a pipeline, e.g.
@@ -18,59 +18,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trimatte.errors import InputError, ModelUnavailableError
+from trimatte.errors import InputError
+from trimatte.models.weights import cached, resolve_weights
 from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
 
-DEFAULT_WEIGHTS = {
-    "dim": "dim_lite0.pth",
-    "unet-trimap": "unet_trimap_lite0.pth",
-}
-"""File names, inside ``trimatte/models/weights/``, of the default checkpoints."""
-
-_CACHE: dict[tuple[str, int, str], Any] = {}
-
-
-def weights_folder() -> Path:
-    """The package folder holding shipped weights (``trimatte/models/weights``)."""
-    from importlib.resources import files
-
-    return Path(str(files("trimatte.models"))) / "weights"
-
-
-def resolve_weights(weights: str | Path, architecture: str) -> Path:
-    """The checkpoint file for ``weights`` (``"default"`` or a path).
-
-    Raises:
-        ModelUnavailableError: ``"default"`` but no default weights ship yet.
-        InputError: The given path does not exist.
-    """
-    if str(weights) == "default":
-        path = weights_folder() / DEFAULT_WEIGHTS[architecture]
-        if not path.is_file():
-            raise ModelUnavailableError(
-                f"no default weights for the {architecture!r} network ship with this version "
-                f"of trimatte (expected {path}); pass weights=<path to a checkpoint "
-                "written by trimatte.models.checkpoint.save_checkpoint>"
-            )
-        return path
-    path = Path(weights).expanduser()
-    if not path.is_file():
-        raise InputError("checkpoint file not found", path)
-    return path
+__all__ = ["DIMAlpha", "UNetTrimap", "load_cached_model"]
 
 
 def load_cached_model(weights: str | Path, architecture: str, device: str) -> Any:
-    """Load (once per process) the checkpoint for ``weights`` and check its architecture."""
+    """The checkpoint model for ``weights`` (``"default"`` or a path), loaded once per process.
+
+    Raises:
+        ModelUnavailableError: ``"default"`` but no weights ship for ``architecture``.
+        InputError: Missing or foreign file, or a checkpoint of another architecture.
+    """
     from trimatte.models.checkpoint import load_model
     from trimatte.models.inference import resolve_device
 
-    path = resolve_weights(weights, architecture)
+    path = resolve_weights(weights, architecture, missing="checkpoint file not found")
     torch_device = resolve_device(device)
-    key = (str(path.resolve()), path.stat().st_mtime_ns, str(torch_device))
-    if key not in _CACHE:
-        _CACHE[key] = load_model(path, map_location=torch_device)
-    model = _CACHE[key]
+    model = cached(path, torch_device, "checkpoint",
+                   lambda: load_model(path, map_location=torch_device))
     found = getattr(model, "config", {}).get("architecture")
     if found != architecture:
         raise InputError(f"holds a {found!r} network, but this stage needs {architecture!r}", path)

@@ -1,6 +1,6 @@
 """Trimaps from a salient-object probability map.
 
-A saliency map (e.g. from :func:`trimatte.models.saliency.predict_saliency`) is
+A saliency map (e.g. from :func:`trimatte.models.salient_net.predict_saliency`) is
 turned into a trimap in two steps:
 
 1. **Threshold + band.** ``saliency >= threshold`` is a hard mask; an unknown band
