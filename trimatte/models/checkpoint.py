@@ -49,8 +49,15 @@ def _build_trimap_unet(**kwargs: Any) -> nn.Module:
     return build_trimap_net(**kwargs)
 
 
+def _build_guided(**kwargs: Any) -> nn.Module:
+    from trimatte.models.guided import build_guided_net
+
+    return build_guided_net(**kwargs)
+
+
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "dim": _build_dim,
+    "guided": _build_guided,
     "unet-trimap": _build_trimap_unet,
 }
 
