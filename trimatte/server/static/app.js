@@ -258,6 +258,10 @@ function draw() {
   const canvas = $("editor-canvas");
   const { width, height } = editor.image;
   canvas.width = width; canvas.height = height;
+  // small photos are shown larger (at least 480 px wide), large ones fit the window
+  const shown = Math.min(window.innerWidth * 0.9, Math.max(width, 480),
+                         window.innerHeight * 0.7 * width / height);
+  canvas.style.width = `${Math.round(shown)}px`;
   const ctx = canvas.getContext("2d");
   ctx.drawImage(editor.image, 0, 0);
   const photo = ctx.getImageData(0, 0, width, height);
