@@ -177,7 +177,7 @@ class SubjectBank:
     Args:
         photos: The labelled photos.
         saliency: Function from a float32 ``(H, W, 3)`` photo to its float32 ``(H, W)``
-            saliency (e.g. :func:`trimatte.models.saliency.predict_saliency`); it runs
+            saliency (e.g. :func:`trimatte.models.salient_net.predict_saliency`); it runs
             on the full photo, as at inference.
         bank_side: Long side the photos are stored at.
         core, ring: Band radii of the targets in pixels at ``bank_side``.

@@ -11,7 +11,7 @@ Convention
   :attr:`TrimapUNet.stride`.
 * Output: float32 logits ``(B, 3, H, W)`` for the classes in :data:`CLASS_VALUES`
   order: 0 background, 1 unknown, 2 foreground. Train with cross-entropy against
-  :func:`trimap_to_classes` of trimaps made from ground-truth alpha by
+  :func:`trimatte.trimap.classes.trimap_to_classes` of trimaps made from ground-truth alpha by
   erode/dilate.
 * :func:`predict_trimap` maps the argmax back to a uint8 trimap (0/128/255);
   pipelines then pass it through the erode/dilate refinement stage.
@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from trimatte.errors import InputError
-from trimatte.image import as_image, as_trimap
+from trimatte.image import as_image
 from trimatte.models.dim import (
     DEFAULT_ENCODER,
     IMAGENET_MEAN,
@@ -34,9 +34,18 @@ from trimatte.models.dim import (
     ImageNormalizer,
     make_unet,
 )
+from trimatte.trimap.classes import CLASS_VALUES, classes_to_trimap, trimap_to_classes
 
-CLASS_VALUES = (0, 128, 255)
-"""Trimap value of class index 0 (background), 1 (unknown) and 2 (foreground)."""
+__all__ = [  # the class maps live in trimatte.trimap.classes; re-exported for old imports
+    "CLASS_VALUES",
+    "TrimapUNet",
+    "build_trimap_net",
+    "classes_to_trimap",
+    "predict_trimap",
+    "trimap_probabilities",
+    "trimap_to_classes",
+]
+
 
 
 class TrimapUNet(nn.Module):
@@ -178,21 +187,6 @@ def build_trimap_net(
     return model
 
 
-def trimap_to_classes(trimap: np.ndarray) -> np.ndarray:
-    """Class-index map (int64 ``(H, W)``: 0 bg, 1 unknown, 2 fg) of a trimap, for cross-entropy."""
-    trimap = as_trimap(trimap)
-    classes = np.ones(trimap.shape, dtype=np.int64)
-    classes[trimap == 0] = 0
-    classes[trimap == 255] = 2
-    return classes
-
-
-def classes_to_trimap(classes: np.ndarray) -> np.ndarray:
-    """uint8 trimap (0/128/255) from a class-index map (0 bg, 1 unknown, 2 fg)."""
-    lookup = np.asarray(CLASS_VALUES, dtype=np.uint8)
-    return lookup[np.clip(np.asarray(classes), 0, len(CLASS_VALUES) - 1)]
-
-
 def trimap_probabilities(
     image: np.ndarray,
     model: TrimapUNet,
@@ -224,7 +218,7 @@ def trimap_probabilities(
     planes = [torch.from_numpy(image).permute(2, 0, 1)]
     if getattr(model, "prior_channels", 0):
         if prior is None:
-            from trimatte.models.saliency import predict_saliency
+            from trimatte.models.salient_net import predict_saliency
 
             prior = predict_saliency(image)
         planes.append(torch.from_numpy(np.asarray(prior, dtype=np.float32))[None])

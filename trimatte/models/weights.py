@@ -68,6 +68,7 @@ VERSION = 1
 
 SHIPPED = {
     "dim": "dim_lite0.pth",
+    "guided": "guided_lite0.pth",
     "unet-trimap": "unet_trimap_lite0.pth",
     "u2netp": "u2netp.pth",
 }

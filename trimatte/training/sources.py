@@ -109,7 +109,7 @@ def _subject_datasets(config: TrainConfig):
     ``~/.cache/trimatte``), keyed by their content, so resumed runs skip the priors.
     """
     from trimatte.data import subjects
-    from trimatte.models.saliency import predict_saliency
+    from trimatte.models.salient_net import predict_saliency
 
     d = config.data
     root = Path(d.root)
