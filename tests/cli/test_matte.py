@@ -143,3 +143,39 @@ def test_contact_sheet_has_a_row_per_image(scene, tmp_path, cli):
     picture = cv2.imread(str(sheet))
     assert picture.shape[0] == 2 * (200 + 4)  # two rows of 200 px plus gaps
     assert picture.shape[1] > 3 * 200  # image | trimap | alpha | cutout
+
+
+def test_a_failed_write_or_computation_fails_only_that_image(tmp_path, cli, monkeypatch):
+    import errno
+
+    from tests.cli.conftest import write_scene
+    from trimatte.cli import jobs
+    from trimatte.stages import ClosedFormAlpha
+
+    images, trimaps = tmp_path / "images", tmp_path / "trimaps"
+    write_scene(images, names=("a", "b", "c"), trimaps=trimaps)
+    real_write, real_run = jobs.write_alpha, ClosedFormAlpha.run
+
+    def disk_full_for_a(path, alpha):
+        if path.name.startswith("a_"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(path, alpha)
+
+    def crash_on_b(self, state):  # images run in name order: the second call is b's
+        crash_on_b.calls += 1
+        if crash_on_b.calls == 2:
+            raise RuntimeError("solver blew up")
+        return real_run(self, state)
+
+    crash_on_b.calls = 0
+    monkeypatch.setattr(jobs, "write_alpha", disk_full_for_a)
+    monkeypatch.setattr(ClosedFormAlpha, "run", crash_on_b)
+    out = tmp_path / "out"
+    code, stdout, err = cli("matte", images, "-o", out, "--trimap", trimaps, *CF, "--save", "alpha")
+    assert code == 1
+    lines = error_lines(err)
+    assert len(lines) == 2
+    assert "a_alpha.png: cannot write (No space left on device)" in lines[0]
+    assert "b.png: failed (RuntimeError: solver blew up)" in lines[1]
+    assert listing(out) == ["c_alpha.png"]
+    assert "1/3 image(s)" in stdout and "2 failed:" in stdout
