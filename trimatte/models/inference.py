@@ -39,6 +39,7 @@ from torch import nn
 
 from trimatte.errors import InputError, TrimatteWarning
 from trimatte.image import UNKNOWN, as_image, as_trimap, check_same_size
+from trimatte.models.tensors import batch_to_map, image_to_batch, trimap_to_batch
 
 Pads = tuple[int, int]
 """Rows and columns added at the bottom and right by :func:`pad_to_multiple`."""
@@ -227,12 +228,6 @@ def _prepare(index: int, image: np.ndarray, trimap: np.ndarray, *, context: int,
     return _Job(index, full, image, trimap, unknown_window(trimap, context, stride))
 
 
-def _to_tensors(image: np.ndarray, trimap: np.ndarray, device: torch.device):
-    image_t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].to(device)
-    trimap_t = torch.from_numpy(trimap.astype(np.float32) / 255.0)[None, None].to(device)
-    return image_t, trimap_t
-
-
 def _tiled_alpha(model, image, trimap, *, tile_size, tile_overlap, refine, half, device):
     height, width = trimap.shape
     stride = int(getattr(model, "stride", 32))
@@ -246,9 +241,9 @@ def _tiled_alpha(model, image, trimap, *, tile_size, tile_overlap, refine, half,
             sl = (slice(y, y + tile), slice(x, x + tile))
             if not (trimap[sl] == UNKNOWN).any():
                 continue
-            image_t, trimap_t = _to_tensors(image[sl], trimap[sl], device)
-            alpha = _run_network(model, image_t, trimap_t, refine=refine, half=half)
-            alpha = alpha[0, 0].cpu().numpy()
+            image_t = image_to_batch(image[sl], device)
+            trimap_t = trimap_to_batch(trimap[sl], device)
+            alpha = batch_to_map(_run_network(model, image_t, trimap_t, refine=refine, half=half))
             h, w = alpha.shape
             wy = _ramp(h, overlap, y == ys[0], y == ys[-1])
             wx = _ramp(w, overlap, x == xs[0], x == xs[-1])
@@ -353,7 +348,8 @@ def predict_alpha_batch(
                 padded = []
                 for job in batch:
                     sl = job.window.slices()
-                    image_t, trimap_t = _to_tensors(job.image[sl], job.trimap[sl], device)
+                    image_t = image_to_batch(job.image[sl], device)
+                    trimap_t = trimap_to_batch(job.trimap[sl], device)
                     image_p, pads = pad_to_multiple(image_t, stride)
                     trimap_p, _ = pad_to_multiple(trimap_t, stride)
                     padded.append((image_p, trimap_p, pads))
@@ -365,7 +361,7 @@ def predict_alpha_batch(
                     half=half,
                 )
                 for k, (job, (_, _, pads)) in enumerate(zip(batch, padded, strict=True)):
-                    job.alpha = unpad(alpha[k:k + 1], pads)[0, 0].cpu().numpy()
+                    job.alpha = batch_to_map(unpad(alpha[k:k + 1], pads))
                 bar.update(len(batch))
             for job in tiled:
                 sl = job.window.slices()

@@ -164,6 +164,8 @@ def predict_saliency(
     """
     import torch
 
+    from trimatte.models.tensors import batch_to_map
+
     image = as_image(image)
     height, width = image.shape[:2]
     batch = preprocess(image, size)
@@ -175,7 +177,7 @@ def predict_saliency(
         raise InputError("expected a U2NetP torch module", "model") from exc
     with torch.inference_mode():
         fused = model(torch.from_numpy(batch).to(device))[0]
-    saliency = fused[0, 0].float().cpu().numpy()
+    saliency = batch_to_map(fused)
     if stretch:
         low, high = float(saliency.min()), float(saliency.max())
         saliency = (saliency - low) / (high - low) if high > low else np.zeros_like(saliency)
