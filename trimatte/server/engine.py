@@ -74,7 +74,9 @@ class Engine:
                     n_workers=self.workers,
                     threads_per_worker=self.threads_per_worker,
                     processes=self.processes,
-                    dashboard_address=None,
+                    # the scheduler always serves HTTP (health, metrics): loopback,
+                    # any free port, never a fixed public one
+                    dashboard_address="127.0.0.1:0",
                     silence_logs=logging.ERROR,
                     **where,
                 )
