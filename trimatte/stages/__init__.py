@@ -6,6 +6,7 @@ stages import torch only when they run.
 """
 
 from trimatte.stages.alpha import ClosedFormAlpha, GrabCutAlpha
+from trimatte.stages.auto import AutoTrimap
 from trimatte.stages.deep import DIMAlpha, UNetTrimap
 from trimatte.stages.foreground import Composite, Cutout, MultilevelForeground
 from trimatte.stages.guided import GuidedAlpha
@@ -13,6 +14,7 @@ from trimatte.stages.salient import SalientTrimap
 from trimatte.stages.trimap import GivenTrimap, GrabCutTrimap, TrimapBand, TrimapCleanup
 
 __all__ = [
+    "AutoTrimap",
     "ClosedFormAlpha",
     "Composite",
     "Cutout",

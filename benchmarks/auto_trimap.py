@@ -1,0 +1,258 @@
+"""Automatic trimaps, whole image: trimatte's trimap sources vs the raw saliency mask vs a peer.
+
+Every method gets only the photo (no trimap) and is scored on the **whole image**,
+as a user sees the result: SAD (sum of |alpha - truth| / 1000), the share of images
+above a SAD of 100, IoU of ``alpha >= 0.5`` with ``truth >= 0.5``, and the mean wall
+time per image. Methods:
+
+* ``raw`` -- the U²-Net-p saliency map itself used as alpha (the baseline of issue 10);
+* ``salient``, ``auto`` (or ``auto:complete=false,r_max=0.02``, ...) -- trimatte's
+  pipelines with that trimap source, closed-form matting and multi-level foreground
+  (``trimatte.api.build_pipeline``); the saliency map is computed once per image and
+  its time added to every method that uses it;
+* ``peer`` -- the rembg "alpha matting" recipe: U²-Net-p in ONNX Runtime
+  (``../shared/weights/u2netp.onnx``), threshold-and-erode trimap, pymatting's
+  ``estimate_alpha_cf`` and ``estimate_foreground_ml`` (needs the dev extra).
+
+Data (``../shared/data``): the 13 AM-2k photos with human-made alpha, reported for the
+held-out split of :func:`trimatte.data.splits.shared_split` and for all 13; the
+portraits with human person masks and the SOD object masks over BSDS500 photos,
+every image whose sorted index % ``--every`` == 0 (binary masks: whole-image SAD
+there measures "finds the whole subject", soft edges cost a little).
+
+    python benchmarks/auto_trimap.py [--sets am2k,portraits,sod] [--every 5]
+        [--methods raw,salient,auto,peer] [--max-side 0] [--limit N] [--json FILE]
+
+Prints one table per set; tqdm progress on stderr; exit code 2 without ../shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from trimatte.api import build_pipeline  # noqa: E402
+from trimatte.data.splits import HELD_OUT_AM2K  # noqa: E402
+from trimatte.errors import TrimatteError  # noqa: E402
+from trimatte.evaluation import quantize_8bit  # noqa: E402
+from trimatte.io import atomic_write_bytes, read_alpha, read_image  # noqa: E402
+from trimatte.params import parse_params  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+
+
+def am2k_items(data: Path) -> list[tuple[str, Path, Path]]:
+    return [(f"am2k/{p.stem}", p, data / "am2k" / "alpha" / f"{p.stem}.png")
+            for p in sorted((data / "am2k" / "image").glob("*.jpg"))]
+
+
+def portrait_items(data: Path, every: int) -> list[tuple[str, Path, Path]]:
+    images = sorted((data / "portrait_masks" / "image").glob("*.jpg"))
+    return [(f"portraits/{p.stem}", p, data / "portrait_masks" / "mask" / f"{p.stem}.png")
+            for i, p in enumerate(images) if i % every == 0]
+
+
+def sod_items(data: Path, every: int) -> list[tuple[str, Path, Path]]:
+    masks = sorted((data / "sod_masks").glob("*.png"))
+    items = []
+    for i, mask in enumerate(masks):
+        if i % every:
+            continue
+        image = next(iter(sorted((data / "bsds500").glob(f"*/{mask.stem}.jpg"))), None)
+        if image is not None:
+            items.append((f"sod/{mask.stem}", image, mask))
+    return items
+
+
+def shrink(image: np.ndarray, truth: np.ndarray, max_side: int):
+    scale = max_side / max(truth.shape) if max_side > 0 else 1.0
+    if scale >= 1:
+        return image, truth
+    size = (round(truth.shape[1] * scale), round(truth.shape[0] * scale))
+    return (np.clip(cv2.resize(image, size, interpolation=cv2.INTER_AREA), 0, 1),
+            np.clip(cv2.resize(truth, size, interpolation=cv2.INTER_AREA), 0, 1))
+
+
+class Peer:
+    """rembg-style recipe: ONNX Runtime U²-Net-p, threshold + erosion, pymatting cf + ml."""
+
+    def __init__(self, onnx_path: Path) -> None:
+        import onnxruntime as ort
+
+        self.session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+        self.input = self.session.get_inputs()[0].name
+        self(np.full((64, 64, 3), 0.5, np.float32))  # warm-up: numba compilation
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        from pymatting import estimate_alpha_cf, estimate_foreground_ml
+
+        small = cv2.resize(image, (320, 320), interpolation=cv2.INTER_LINEAR)
+        small = small / max(float(small.max()), 1e-6)
+        mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+        x = ((small - mean) / std).transpose(2, 0, 1)[None].astype(np.float32)
+        mask = self.session.run(None, {self.input: x})[0][0, 0]
+        mask = (mask - mask.min()) / max(float(mask.max() - mask.min()), 1e-6)
+        mask = cv2.resize(mask, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        size = max(3, round(0.015 * max(image.shape[:2])))
+        kernel = np.ones((size, size), np.uint8)
+        fg = cv2.erode((mask > 240 / 255).astype(np.uint8), kernel)
+        bg = cv2.erode((mask < 10 / 255).astype(np.uint8), kernel, borderValue=1)
+        trimap = np.full(mask.shape, 0.5)
+        trimap[fg > 0] = 1.0
+        trimap[bg > 0] = 0.0
+        if not (fg.any() and bg.any()):
+            return (mask >= 0.5).astype(np.float32)
+        image64 = image.astype(np.float64)
+        alpha = estimate_alpha_cf(image64, trimap)
+        estimate_foreground_ml(image64, alpha)
+        return alpha.astype(np.float32)
+
+
+def make_methods(names: list[str]):
+    """``{label: (kind, runner)}``; pipelines take (image, saliency) and return a state."""
+    methods = {}
+    for name in names:
+        source, _, params = name.partition(":")
+        if source in ("raw", "peer"):
+            methods[name] = (source, None)
+            continue
+        pipeline = build_pipeline(
+            trimap_method=source, composite=None,
+            trimap_params=parse_params([p for p in params.split(",") if p], "--methods"),
+        )
+        methods[name] = ("pipeline", pipeline)
+    return methods
+
+
+def run_set(title: str, items, methods, args, peer) -> dict:
+    from trimatte.models.salient_net import load_u2netp, predict_saliency
+
+    model = load_u2netp()
+    predict_saliency(np.full((64, 64, 3), 0.5, np.float32), model=model)  # warm-up
+    rows: dict[str, list[dict]] = {m: [] for m in methods}
+    for name, image_path, truth_path in tqdm(items, desc=title, file=sys.stderr):
+        image, truth = shrink(read_image(image_path), read_alpha(truth_path), args.max_side)
+        start = time.perf_counter()
+        saliency = predict_saliency(image, model=model)
+        saliency_time = time.perf_counter() - start
+        for label, (kind, runner) in methods.items():
+            confidence = None
+            start = time.perf_counter()
+            if kind == "raw":
+                alpha, seconds = saliency, saliency_time
+            elif kind == "peer":
+                if peer is None:
+                    continue
+                alpha = peer(image)
+                seconds = time.perf_counter() - start
+            else:
+                try:
+                    state = runner(image, saliency=saliency)
+                    alpha = state.alpha
+                    confidence = state.confidence
+                except TrimatteError as exc:  # e.g. no salient object: nothing cut out
+                    tqdm.write(f"{name}: {label}: {exc}", file=sys.stderr)
+                    alpha = np.zeros(truth.shape, np.float32)
+                seconds = time.perf_counter() - start + saliency_time
+            alpha = quantize_8bit(alpha)
+            union = np.count_nonzero((alpha >= 0.5) | (truth >= 0.5))
+            rows[label].append({
+                "name": name,
+                "SAD": float(np.abs(alpha - truth).sum() / 1000.0),
+                "IoU": np.count_nonzero((alpha >= 0.5) & (truth >= 0.5)) / max(union, 1),
+                "seconds": seconds,
+                "confidence": None if confidence is None else round(confidence.score, 3),
+                "flags": [] if confidence is None else list(confidence.flags),
+            })
+    return rows
+
+
+def print_table(title: str, rows: dict[str, list[dict]], subset: set[str] | None = None) -> None:
+    print(f"\n== {title}")
+    print(f"{'method':34s} {'n':>4} {'SAD':>8} {'x raw':>6} {'max SAD':>8} {'>100':>5} "
+          f"{'IoU':>6} {'sec/img':>8} {'low conf':>8}")
+    raw = None
+    for label, records in rows.items():
+        records = [r for r in records if subset is None or r["name"] in subset]
+        if not records:
+            continue
+        sad = np.array([r["SAD"] for r in records])
+        if label == "raw":
+            raw = sad.mean()
+        ratio = f"{sad.mean() / raw:6.2f}" if raw else f"{'-':>6}"
+        low = sum(1 for r in records if r["confidence"] is not None and r["confidence"] < 0.5)
+        low_text = f"{low:8d}" if any(r["confidence"] is not None for r in records) else "       -"
+        print(f"{label:34s} {len(records):4d} {sad.mean():8.2f} {ratio} {sad.max():8.2f} "
+              f"{int((sad > 100).sum()):5d} {np.mean([r['IoU'] for r in records]):6.3f} "
+              f"{np.mean([r['seconds'] for r in records]):8.2f} {low_text}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=SHARED / "data")
+    parser.add_argument("--sets", default="am2k,portraits,sod")
+    parser.add_argument("--methods", default="raw,salient,auto,peer",
+                        help="raw, peer, or trimap sources with params: auto:r_max=0.02,...")
+    parser.add_argument("--every", type=int, default=5,
+                        help="portraits/SOD: images whose sorted index %% N == 0 (held out)")
+    parser.add_argument("--limit", type=int, default=0, help="at most N images per set")
+    parser.add_argument("--max-side", type=int, default=0, help="downscale (0: full size)")
+    parser.add_argument("--per-image", action="store_true", help="print every image's SAD")
+    parser.add_argument("--json", type=Path, help="also write every record as JSON")
+    args = parser.parse_args()
+    if not (args.data / "am2k").is_dir():
+        print(f"needs the developers' data folder {args.data} (absent)", file=sys.stderr)
+        return 2
+    names = args.methods.split(",")
+    peer = None
+    if "peer" in names:
+        onnx = SHARED / "weights" / "u2netp.onnx"
+        try:
+            peer = Peer(onnx) if onnx.is_file() else None
+        except ImportError as exc:
+            print(f"skipping the peer: {exc} (pip install -e '.[dev]')", file=sys.stderr)
+        if peer is None:
+            names.remove("peer")
+    methods = make_methods(names)
+    loaders = {"am2k": lambda: am2k_items(args.data),
+               "portraits": lambda: portrait_items(args.data, args.every),
+               "sod": lambda: sod_items(args.data, args.every)}
+    everything = {}
+    print(f"whole-image SAD (/1000) and IoU vs the truth; max side {args.max_side or 'full'}; "
+          "sec/img includes the saliency network; low conf = confidence < 0.5")
+    for set_name in args.sets.split(","):
+        items = loaders[set_name]()
+        if args.limit:
+            items = items[: args.limit]
+        rows = run_set(set_name, items, methods, args, peer)
+        everything[set_name] = rows
+        if set_name == "am2k":
+            held = {f"am2k/{n.split('/')[-1]}" for n in HELD_OUT_AM2K}
+            print_table("AM-2k held-out split (real alpha)", rows, held)
+            print_table("AM-2k all 13 (real alpha; none seen by the saliency net or the "
+                        "classical code)", rows)
+        else:
+            print_table(f"{set_name}: every {args.every}th image (human binary masks)", rows)
+        if args.per_image:
+            for label, records in rows.items():
+                print(f"  {label}: " + ", ".join(
+                    f"{r['name'].split('/')[-1]} {r['SAD']:.1f}"
+                    + (f" [{r['confidence']}: {'/'.join(r['flags'])}]" if r["flags"] else "")
+                    for r in records))
+    if args.json:
+        atomic_write_bytes(args.json, json.dumps(everything, indent=1).encode())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

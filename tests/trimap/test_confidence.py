@@ -1,0 +1,111 @@
+"""Confidence of automatic trimaps on constructed cases (empty, two objects, border)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trimatte.trimap.completion import select_objects
+from trimatte.trimap.confidence import (
+    EMPTY,
+    LOW_CONFIDENCE,
+    MOSTLY_UNKNOWN,
+    SECOND_OBJECT,
+    TOUCHES_BORDER,
+    UNCERTAIN,
+    Confidence,
+    border_sides,
+    estimate_confidence,
+)
+from trimatte.trimap.morphology import trimap_from_mask
+
+SIZE = 120
+
+
+def disc(cy: float, cx: float, r: float, size: int = SIZE) -> np.ndarray:
+    yy, xx = np.mgrid[0:size, 0:size]
+    return np.hypot(yy - cy, xx - cx) <= r
+
+
+def confidence_of(saliency: np.ndarray, band: int = 3) -> Confidence:
+    """What the 'auto' stage computes, without completion."""
+    selection = select_objects(saliency)
+    trimap = trimap_from_mask(selection.mask, band)
+    return estimate_confidence(trimap, saliency=saliency, mask=selection.mask,
+                               salient=selection.mask,
+                               second_strength=selection.second_strength)
+
+
+def test_one_clear_centred_subject_is_trusted() -> None:
+    confidence = confidence_of(disc(60, 60, 30).astype(np.float32))
+    assert confidence.score > 0.9 and not confidence.low
+    assert confidence.flags == ()
+    assert "confidence" in confidence.describe()
+
+
+def test_empty_scene_scores_zero() -> None:
+    saliency = np.full((SIZE, SIZE), 0.1, np.float32)
+    confidence = confidence_of(saliency)
+    assert confidence.score == 0.0 and confidence.low
+    assert confidence.flags == (EMPTY,)
+
+
+def test_a_speck_is_an_empty_scene() -> None:
+    confidence = confidence_of(disc(60, 60, 2).astype(np.float32), band=0)
+    assert EMPTY in confidence.flags and confidence.low
+
+
+def test_two_equally_salient_objects_are_flagged_and_low() -> None:
+    saliency = (disc(60, 30, 20) | disc(60, 90, 20)).astype(np.float32)
+    selection = select_objects(saliency)
+    assert selection.count == 2  # both strongly salient: both kept
+    confidence = confidence_of(saliency)
+    assert SECOND_OBJECT in confidence.flags and confidence.low
+
+
+def test_a_faint_second_object_is_dropped_and_costs_little() -> None:
+    saliency = disc(60, 40, 25).astype(np.float32)
+    saliency[disc(22, 98, 12)] = 0.6
+    selection = select_objects(saliency)
+    assert selection.count == 1 and selection.dropped == 1
+    assert not selection.mask[22, 98]
+    confidence = confidence_of(saliency)
+    assert not confidence.low
+    assert confidence.score < confidence_of(disc(60, 40, 25).astype(np.float32)).score
+
+
+def test_subject_touching_the_border() -> None:
+    centred = confidence_of(disc(60, 60, 30).astype(np.float32))
+    one_side = confidence_of(disc(110, 60, 30).astype(np.float32))
+    corner = confidence_of(disc(110, 110, 40).astype(np.float32))
+    assert border_sides(disc(110, 110, 40)) == 2
+    assert TOUCHES_BORDER in one_side.flags and TOUCHES_BORDER in corner.flags
+    assert centred.score > one_side.score > corner.score
+    assert not one_side.low  # a portrait cut off at the bottom is normal
+
+
+def test_soft_saliency_is_an_uncertain_subject() -> None:
+    saliency = disc(60, 60, 30).astype(np.float32) * 0.7
+    confidence = confidence_of(saliency)
+    assert UNCERTAIN in confidence.flags and confidence.low
+
+
+def test_mostly_unknown_trimap_is_flagged() -> None:
+    saliency = disc(60, 60, 30).astype(np.float32)
+    wide = trimap_from_mask(saliency > 0.5, 22)
+    confidence = estimate_confidence(wide, saliency=saliency)
+    assert MOSTLY_UNKNOWN in confidence.flags
+    assert confidence.score < confidence_of(saliency).score
+
+
+def test_large_completion_change_is_an_uncertain_subject() -> None:
+    salient = disc(60, 60, 15)
+    completed = disc(60, 60, 30)
+    trimap = trimap_from_mask(completed, 2)
+    confidence = estimate_confidence(trimap, mask=completed, salient=salient)
+    assert UNCERTAIN in confidence.flags
+
+
+@pytest.mark.parametrize("score", [0.0, 0.49])
+def test_low_below_the_threshold(score: float) -> None:
+    assert Confidence(score).low and not Confidence(LOW_CONFIDENCE).low

@@ -1,0 +1,174 @@
+"""How far to trust an automatic trimap: a score in [0, 1] and named flags.
+
+An automatic trimap can be wrong without anything failing: the saliency net picks
+the flower pot instead of the plant, a second animal is cut away, the whole image
+turns unknown and the matte comes out washed out. :func:`estimate_confidence` looks
+at the evidence such a trimap leaves behind and says so. Each cue has a *penalty*
+in [0, 1]; the score is the product of ``1 - penalty`` over the cues, and a cue whose
+penalty reaches :data:`FLAG_AT` adds its flag:
+
+=====================  ===========================================================
+flag                   evidence (penalty grows with it)
+=====================  ===========================================================
+``empty scene``        no pixel reaches the saliency threshold, or the subject is
+                       under 0.2 % of the image (score 0)
+``uncertain subject``  many subject pixels have middling saliency, or colour-based
+                       completion changed much of the salient mask
+``mostly unknown``     the unknown band is large next to the definite foreground
+``second object``      another, separate component is salient too
+``touches border``     the subject runs into the frame (a cut-off subject; one side,
+                       usually the bottom of a portrait, costs little)
+``whole image``        the subject covers nearly the whole image
+=====================  ===========================================================
+
+A result whose score is below :data:`LOW_CONFIDENCE` should be looked at; the CLI
+warns about it and ``--strict`` turns the warning into a failure.
+
+Every function is pure: inputs are never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trimatte.image import FOREGROUND, UNKNOWN
+
+#: Scores below this are "low": the CLI warns (and fails with ``--strict``).
+LOW_CONFIDENCE = 0.5
+#: A cue adds its flag once its penalty reaches this.
+FLAG_AT = 0.1
+
+EMPTY = "empty scene"
+UNCERTAIN = "uncertain subject"
+MOSTLY_UNKNOWN = "mostly unknown"
+SECOND_OBJECT = "second object"
+TOUCHES_BORDER = "touches border"
+WHOLE_IMAGE = "whole image"
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """Confidence of one automatic result.
+
+    Attributes:
+        score: 1 = nothing suspicious, 0 = certainly wrong (e.g. an empty scene).
+        flags: Names of the cues that lowered the score (see module notes).
+        details: The measured cues (fractions, counts) and each cue's penalty.
+    """
+
+    score: float
+    flags: tuple[str, ...] = ()
+    details: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def low(self) -> bool:
+        """Whether the score is below :data:`LOW_CONFIDENCE`."""
+        return self.score < LOW_CONFIDENCE
+
+    def describe(self) -> str:
+        """One line, e.g. ``"confidence 0.32 (second object, touches border)"``."""
+        flags = f" ({', '.join(self.flags)})" if self.flags else ""
+        return f"confidence {self.score:.2f}{flags}"
+
+
+def _ramp(value: float, start: float, full: float, weight: float) -> float:
+    """0 below ``start``, ``weight`` above ``full``, linear in between."""
+    if full <= start:
+        return weight if value >= start else 0.0
+    return weight * float(np.clip((value - start) / (full - start), 0.0, 1.0))
+
+
+def border_sides(mask: np.ndarray, min_fraction: float = 0.02) -> int:
+    """Number of image sides (0-4) along which ``mask`` covers >= ``min_fraction``.
+
+    Args:
+        mask: bool ``(H, W)``.
+        min_fraction: Fraction of a side's length the mask must cover there.
+    """
+    sides = (mask[0, :], mask[-1, :], mask[:, 0], mask[:, -1])
+    return int(sum(side.mean() >= min_fraction for side in sides))
+
+
+def estimate_confidence(
+    trimap: np.ndarray,
+    *,
+    saliency: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+    salient: np.ndarray | None = None,
+    second_strength: float = 0.0,
+    threshold: float = 0.5,
+) -> Confidence:
+    """Confidence of an automatic trimap (see module notes for the cues).
+
+    Args:
+        trimap: uint8 ``(H, W)`` trimap (0/128/255).
+        saliency: float32 ``(H, W)`` saliency in [0, 1] the trimap came from, if any.
+        mask: bool ``(H, W)`` final hard subject mask; default the trimap's fg + unknown
+            pixels nearer the foreground is approximated by ``trimap != 0``.
+        salient: bool ``(H, W)`` mask of the kept salient objects before completion;
+            with ``mask`` it measures how much completion changed.
+        second_strength: Summed saliency of the strongest other salient component
+            relative to the subject's (:class:`trimatte.trimap.completion.ObjectSelection`).
+        threshold: Saliency threshold the objects were cut at.
+
+    Returns:
+        :class:`Confidence`.
+    """
+    fg = trimap == FOREGROUND
+    unknown = trimap == UNKNOWN
+    if mask is None:
+        mask = fg | unknown
+    details: dict[str, float] = {}
+    peak = float(saliency.max()) if saliency is not None else 1.0
+    area = float(mask.mean())
+    details.update(peak_saliency=peak, subject_fraction=area,
+                   unknown_fraction=float(unknown.mean()))
+    if peak < threshold or area < 0.002 or not fg.any():
+        details["empty_penalty"] = 1.0
+        return Confidence(0.0, (EMPTY,), details)
+
+    penalties: dict[str, float] = {}
+    if saliency is not None:
+        core = saliency >= threshold
+        soft = float(((saliency < 0.9) & core).sum() / max(core.sum(), 1))
+        details["soft_subject_fraction"] = soft
+        penalties[UNCERTAIN] = _ramp(soft, 0.25, 0.7, 0.6)
+    if salient is not None:
+        changed = float((salient ^ mask).sum() / max(salient.sum(), 1))
+        details["completion_change"] = changed
+        penalties[UNCERTAIN] = max(penalties.get(UNCERTAIN, 0.0), _ramp(changed, 0.15, 0.6, 0.6))
+    ratio = float(unknown.sum() / max(unknown.sum() + fg.sum(), 1))
+    details["unknown_to_subject"] = ratio
+    penalties[MOSTLY_UNKNOWN] = _ramp(ratio, 0.4, 0.8, 0.7)
+    details["second_strength"] = float(second_strength)
+    penalties[SECOND_OBJECT] = _ramp(second_strength, 0.1, 0.4, 0.6)
+    sides = border_sides(mask)
+    details["border_sides"] = float(sides)
+    penalties[TOUCHES_BORDER] = (0.0, 0.1, 0.3, 0.45, 0.6)[sides]
+    penalties[WHOLE_IMAGE] = _ramp(area, 0.7, 0.95, 0.8)
+
+    score = 1.0
+    flags = []
+    for name, penalty in penalties.items():
+        details[f"{name.replace(' ', '_')}_penalty"] = penalty
+        score *= 1.0 - penalty
+        if penalty >= FLAG_AT:
+            flags.append(name)
+    return Confidence(float(score), tuple(flags), details)
+
+
+__all__ = [
+    "EMPTY",
+    "FLAG_AT",
+    "LOW_CONFIDENCE",
+    "MOSTLY_UNKNOWN",
+    "SECOND_OBJECT",
+    "TOUCHES_BORDER",
+    "UNCERTAIN",
+    "WHOLE_IMAGE",
+    "Confidence",
+    "border_sides",
+    "estimate_confidence",
+]
