@@ -25,6 +25,7 @@ def refused(result, *words):
     assert code == 2, err
     (line,) = error_lines(err)
     assert "Traceback" not in err and "not a readable image" not in err
+    assert all(other.startswith("trimatte: ") for other in err.splitlines())  # no 2-line warnings
     for word in words:
         assert word.lower() in line.lower(), line
     return line

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from trimatte.cli.outputs import is_own_output, recorded_outputs
@@ -39,6 +42,19 @@ def _write(line: str) -> None:
     from tqdm import tqdm
 
     tqdm.write(" ".join(line.splitlines()), file=sys.stderr)
+
+
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Print each warning raised inside the block as one ``trimatte: warning:`` line
+    (e.g. a renamed parameter while the configuration is built), not Python's two."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            for w in caught:
+                warn(str(w.message))
 
 
 def describe_error(exc: BaseException, about: Path | str | None = None) -> str:

@@ -14,6 +14,7 @@ from trimatte.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     describe_error,
+    one_line_warnings,
     report,
     warn,
 )
@@ -145,7 +146,8 @@ def check_targets(args: argparse.Namespace, samples: list[EvalSample]) -> list[P
 
 def run(args: argparse.Namespace) -> int:
     try:
-        pipeline = None if args.pred is not None else make_pipeline(args)
+        with one_line_warnings():
+            pipeline = None if args.pred is not None else make_pipeline(args)
         if args.pred is not None:
             list_images(args.pred)  # "folder not found" now, not once per image
         samples, problems = pair_samples(

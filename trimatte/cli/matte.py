@@ -28,6 +28,7 @@ from trimatte.cli.common import (
     collect_images,
     describe_error,
     note,
+    one_line_warnings,
     report,
     trimap_folder_or_file,
     trimap_for,
@@ -307,7 +308,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         wanted = parse_save(args.save)
         hints = {"rect": parse_rect(args.rect)} if args.rect else {}
-        pipeline = make_pipeline(args, wanted)
+        with one_line_warnings():
+            pipeline = make_pipeline(args, wanted)
     except CONFIG_ERRORS as exc:
         report(describe_error(exc))
         return EXIT_USAGE
