@@ -34,8 +34,11 @@ def disc(size: int = 48, band: int = 3):
 def test_the_editor_pipeline_is_built_from_stage_names():
     pipeline = editor_pipeline()
     assert [s.role for s in pipeline.stages] == ["trimap", "alpha", "foreground", "composite"]
-    assert [s.registry_name for s in pipeline.stages] == [
-        "given", "closed-form", "multilevel-foreground", "cutout"]
+    names = [s.registry_name for s in pipeline.stages]
+    assert names[0] == "given" and names[2:] == ["multilevel-foreground", "cutout"]
+    alpha = pipeline.stage("alpha")  # build_pipeline may wrap it for very large images
+    inner = alpha.inner["name"] if alpha.registry_name == "refined" else alpha.registry_name
+    assert inner == "closed-form"
     assert editor_pipeline("grabcut-hard").stage("alpha").registry_name == "grabcut-hard"
     with pytest.raises(InputError):
         editor_pipeline("no-such-stage")

@@ -79,25 +79,42 @@ def unpack(data: bytes, box: tuple[int, int, int, int], n_layers: int) -> np.nda
     return np.frombuffer(zlib.decompress(data), np.uint8).reshape(y1 - y0, x1 - x0, n_layers)
 
 
-def changed_box(before: Sequence[np.ndarray], after: Sequence[np.ndarray]
-                ) -> tuple[int, int, int, int] | None:
+def union_box(a: tuple[int, int, int, int] | None, b: tuple[int, int, int, int]
+              ) -> tuple[int, int, int, int]:
+    """Smallest ``(y0, y1, x0, x1)`` box holding box ``b`` and box ``a`` (None: no box)."""
+    if a is None:
+        return b
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+
+
+def changed_box(
+    before: Sequence[np.ndarray],
+    after: Sequence[np.ndarray],
+    region: tuple[int, int, int, int] | None = None,
+) -> tuple[int, int, int, int] | None:
     """Bounding box ``(y0, y1, x0, x1)`` of the pixels that differ in any layer, or None.
 
     Args:
         before: Layers before, each ``(H, W)``.
         after: The same layers after, same shapes.
+        region: ``(y0, y1, x0, x1)`` known to hold every change (e.g. the boxes a
+            drag painted), so only it is compared; default the whole image.
     """
     if len(before) != len(after) or not before:
         raise InputError(f"expected as many layers before as after, got {len(before)} and "
                          f"{len(after)}", "layers")
-    changed = np.zeros(before[0].shape, dtype=bool)
+    height, width = before[0].shape[:2]
+    y0, y1, x0, x1 = region if region is not None else (0, height, 0, width)
+    if y1 <= y0 or x1 <= x0:
+        return None
+    changed = np.zeros((y1 - y0, x1 - x0), dtype=bool)
     for old, new in zip(before, after, strict=True):
-        changed |= old != new
+        changed |= old[y0:y1, x0:x1] != new[y0:y1, x0:x1]
     rows = np.flatnonzero(changed.any(axis=1))
     if rows.size == 0:
         return None
     cols = np.flatnonzero(changed.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    return y0 + int(rows[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[0]), x0 + int(cols[-1]) + 1
 
 
 def make_step(
@@ -106,6 +123,7 @@ def make_step(
     after: Sequence[np.ndarray],
     band_before: int,
     band_after: int,
+    region: tuple[int, int, int, int] | None = None,
 ) -> Step | None:
     """The undo step turning layers ``before`` into ``after``, or None if nothing changed.
 
@@ -115,8 +133,9 @@ def make_step(
         after: The same layers after it.
         band_before: Band radius before, pixels.
         band_after: Band radius after, pixels.
+        region: Box holding every change, if known (see :func:`changed_box`).
     """
-    box = changed_box(before, after)
+    box = changed_box(before, after, region)
     if box is None:
         if band_before == band_after:
             return None
@@ -218,5 +237,6 @@ __all__ = [
     "changed_box",
     "make_step",
     "pack",
+    "union_box",
     "unpack",
 ]

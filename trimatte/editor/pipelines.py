@@ -172,7 +172,7 @@ def _grabcut_pipeline(band: int, iterations: int) -> Pipeline:
     from trimatte.api import build_pipeline
 
     pipeline = build_pipeline(trimap_method="grabcut", trimap_params={
-        "band": band, "iterations": iterations}, foreground=None, composite=None)
+        "band_radius": band, "iterations": iterations}, foreground=None, composite=None)
     return roles_of(pipeline, ("trimap",))
 
 

@@ -24,9 +24,11 @@ from trimatte.editor import operations as ops
 from trimatte.editor.history import (
     DEFAULT_HISTORY_BYTES,
     DEFAULT_HISTORY_STEPS,
+    EMPTY_BOX,
     History,
     apply_step,
     make_step,
+    union_box,
 )
 from trimatte.editor.outputs import check_not_inputs, output_paths, write_outputs
 from trimatte.editor.pipelines import (
@@ -43,8 +45,7 @@ from trimatte.errors import InputError
 from trimatte.image import FOREGROUND, UNKNOWN, as_image, as_trimap, check_same_size
 from trimatte.pipeline import MatteState
 
-# An open transaction: (action name, trimap before, strokes before, band before).
-_Open = tuple[str, np.ndarray, np.ndarray, int]
+_Open = tuple[str, np.ndarray, np.ndarray, int]  # action, trimap, strokes, band before
 
 
 class EditorState:
@@ -118,6 +119,7 @@ class EditorState:
         self.history = History(history_bytes, history_steps)
         self.pipeline = editor_pipeline(matting, matting_params)
         self._open: _Open | None = None
+        self._touched: tuple[int, int, int, int] | None = None  # box the open drag painted
         self.version = 0
         self.saved_version = 0
         self._alpha: np.ndarray | None = None
@@ -176,10 +178,10 @@ class EditorState:
     def _begin(self, name: str) -> _Open:
         return (name, self._trimap.copy(), self._strokes.copy(), self.band)
 
-    def _commit(self, before: _Open) -> bool:
+    def _commit(self, before: _Open, region: tuple[int, int, int, int] | None = None) -> bool:
         name, trimap_before, strokes_before, band_before = before
         step = make_step(name, (trimap_before, strokes_before), (self._trimap, self._strokes),
-                         band_before, self.band)
+                         band_before, self.band, region)
         if step is None:
             return False
         self.history.push(step)
@@ -206,14 +208,14 @@ class EditorState:
     def begin_stroke(self) -> None:
         """Start a drag: the :meth:`paint` calls until :meth:`end_stroke` are one undo step."""
         if self._open is None:
-            self._open = self._begin("paint")
+            self._open, self._touched = self._begin("paint"), None
 
     def end_stroke(self) -> bool:
         """Finish a drag started with :meth:`begin_stroke`; True if anything changed."""
         if self._open is None:
             return False
         before, self._open = self._open, None
-        return self._commit(before)
+        return self._commit(before, self._touched or EMPTY_BOX)
 
     def paint(
         self,
@@ -240,9 +242,10 @@ class EditorState:
         if before is None:
             changed = window is not None and bool(window[1].any())
             if changed:
+                self._touched = union_box(self._touched, window[0])
                 self.version += 1  # keep previews in step while a drag is open
             return changed
-        return self._commit(before)
+        return self._commit(before, window[0] if window is not None else EMPTY_BOX)
 
     def clear_strokes(self) -> bool:
         """Forget every stroke (the trimap stays as it is); undoable."""
@@ -313,11 +316,8 @@ class EditorState:
         self.message = f"{name} by {abs(pixels)} px (band {self.band} px)"
         return changed
 
-    def prepare_grabcut(
-        self,
-        rect: Sequence[float] | None = None,
-        iterations: int = 5,
-    ) -> Callable[[], np.ndarray]:
+    def prepare_grabcut(self, rect: Sequence[float] | None = None, iterations: int = 5
+                        ) -> Callable[[], np.ndarray]:
         """A zero-argument function computing GrabCut's new trimap on copies of the inputs.
 
         For a background thread; hand its result to :meth:`set_trimap`. See
