@@ -29,7 +29,7 @@ def main() -> None:
     # 1. A classical pipeline: GrabCut from a rectangle, closed-form alpha, foreground,
     #    composite over a blue background.
     pipe = Pipeline([
-        stages.GrabCutTrimap(band=6),
+        stages.GrabCutTrimap(band_radius=6),
         stages.ClosedFormAlpha(),
         stages.MultilevelForeground(),
         stages.Composite(background="#3070c0"),

@@ -134,7 +134,7 @@ def test_parse_params_reads_yaml_scalars():
         parse_params(["band"], "--p")
 
 
-def test_cli_parse_params_is_the_same_function():
-    from trimatte.cli import common
+def test_the_cli_uses_the_same_function():
+    from trimatte.cli import evaluate, matte
 
-    assert common.parse_params(["a=1"], "--x") == parse_params(["a=1"], "--x")
+    assert matte.parse_params is parse_params and evaluate.parse_params is parse_params

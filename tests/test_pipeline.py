@@ -181,8 +181,9 @@ def test_stage_parameters_are_converted_from_text(image):
         ("closed-form", {"epsilon": 0}, r"stage 'closed-form': epsilon must be > 0, got 0.0"),
         ("closed-form", {"epsilno": 1e-6}, r"unknown parameter 'epsilno'. Did you mean epsilon"),
         ("closed-form", {"window_radius": 1.5}, r"window_radius: expected an integer"),
-        ("grabcut", {"band": -1}, r"stage 'grabcut': band must be >= 0, got -1"),
-        ("band", {"width": "none", "fraction": -0.1}, r"stage 'band': fraction must be >= 0"),
+        ("grabcut", {"band_radius": -1}, r"stage 'grabcut': band_radius must be >= 0, got -1"),
+        ("band", {"band_radius": "none", "band_fraction": -0.1},
+         r"stage 'band': band_fraction must be >= 0"),
         ("salient", {"threshold": 1.5}, r"stage 'salient': threshold must be <= 1"),
         ("cleanup", {"fill_holes": "maybe"}, r"fill_holes: expected true or false"),
         ("dim", {"context": -3}, r"stage 'dim': context must be >= 0"),
@@ -201,3 +202,28 @@ def test_bad_parameter_in_a_pipeline_file_names_file_stage_and_parameter(tmp_pat
     path.write_text("stages:\n- name: closed-form\n  params: {epsilon: -1}\n")
     with pytest.raises(ConfigError, match=r"pipe.yaml: stage 'closed-form': epsilon must be > 0"):
         Pipeline.load(path)
+
+
+def test_one_band_vocabulary_and_default():
+    from trimatte.trimap.morphology import DEFAULT_BAND_FRACTION
+
+    for name in ("grabcut", "band", "salient"):
+        stage = STAGES.build(name)
+        assert stage.band_radius is None and stage.band_fraction == DEFAULT_BAND_FRACTION
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [("grabcut", "band", "band_radius"), ("band", "width", "band_radius"),
+     ("band", "fraction", "band_fraction"), ("salient", "band", "band_radius")],
+)
+def test_old_band_names_still_work_with_a_warning(name, old, new):
+    value = 0.02 if "fraction" in new else 7
+    with pytest.warns(FutureWarning, match=f"'{old}' is now called '{new}'"):
+        built = STAGES.build(name, **{old: value})
+    assert getattr(built, new) == value
+    with pytest.warns(FutureWarning, match=f"'{old}' is now called '{new}'"):
+        constructed = type(built)(**{old: value})
+    assert constructed == built and new in built.to_dict()["params"]
+    with pytest.raises(ConfigError, match="give only one"):
+        STAGES.build(name, **{old: value, new: value})

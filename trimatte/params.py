@@ -41,11 +41,13 @@ import functools
 import os
 import types
 import typing
+import warnings
 from typing import Any
 
 from trimatte.errors import ConfigError, InputError
 
 __all__ = [
+    "apply_renames",
     "check_range",
     "coerce",
     "coerce_fields",
@@ -209,6 +211,30 @@ def unknown_name_message(name: str, valid: list[str], what: str = "parameter") -
     close = difflib.get_close_matches(str(name), valid, n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     return f"unknown {what} {name!r}.{hint} Valid: {', '.join(valid) or '(none)'}"
+
+
+def apply_renames(params: dict[str, Any], renamed: dict[str, str], owner: object = None) -> dict:
+    """``params`` with old parameter names replaced by their new ones (a FutureWarning each).
+
+    Args:
+        params: Keyword parameters, possibly using old names.
+        renamed: ``{old name: new name}``.
+        owner: Names the owner in messages.
+
+    Raises:
+        ConfigError: Both the old and the new name are given.
+    """
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        new = renamed.get(key)
+        if new is not None:
+            if new in params:
+                raise ConfigError(f"{key!r} is the old name of {new!r}; give only one", owner)
+            warnings.warn(f"{owner}: parameter {key!r} is now called {new!r}", FutureWarning,
+                          stacklevel=3)
+            key = new
+        out[key] = value
+    return out
 
 
 def coerce_fields(cls: type, params: dict[str, Any], owner: object = None) -> dict[str, Any]:

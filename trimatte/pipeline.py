@@ -24,8 +24,10 @@ does.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -34,13 +36,21 @@ import numpy as np
 
 from trimatte.errors import ConfigError, InputError
 from trimatte.image import as_image, as_trimap, check_same_size
-from trimatte.params import coerce_instance
+from trimatte.params import apply_renames, coerce_instance
 from trimatte.registry import Registry
 
 if TYPE_CHECKING:  # only for the annotation of MatteState.confidence
     from trimatte.trimap.confidence import Confidence
 
-__all__ = ["ROLES", "STAGES", "MatteState", "Pipeline", "Stage", "stage_from_dict"]
+__all__ = [
+    "ROLES",
+    "STAGES",
+    "MatteState",
+    "Pipeline",
+    "Stage",
+    "renamed_params",
+    "stage_from_dict",
+]
 
 ROLES = ("trimap", "trimap_refine", "alpha", "alpha_refine", "foreground", "composite")
 
@@ -98,6 +108,8 @@ class Stage:
 
     role: ClassVar[str] = ""
     registry_name: ClassVar[str] = ""
+    renamed: ClassVar[dict[str, str]] = {}
+    """Old parameter names still accepted: ``{old: new}`` (see :func:`renamed_params`)."""
     uses_given_trimap: ClassVar[bool] = False
     """A ``trimap`` source that reads the trimap passed to the pipeline (``given``):
     it still runs when a trimap is passed, while the other trimap sources are skipped."""
@@ -148,6 +160,31 @@ class Stage:
         if not self.registry_name:
             raise InputError("stage is not registered, so it cannot be saved", type(self).__name__)
         return {"name": self.registry_name, "params": self.params()}
+
+
+def renamed_params(**renamed: str) -> Callable[[type], type]:
+    """Class decorator: a stage also accepts the old names of renamed parameters.
+
+    ``@renamed_params(band="band_radius")`` (placed above ``@dataclass``) lets
+    ``GrabCutTrimap(band=8)`` and configs saying ``band: 8`` keep working, with a
+    FutureWarning naming the new parameter; :meth:`Registry.build` reads the same
+    ``renamed`` mapping.
+    """
+
+    def decorate(cls: type) -> type:
+        init = cls.__init__
+        mapping = {**getattr(cls, "renamed", {}), **renamed}
+
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            owner = f"stage {cls.registry_name or cls.__name__!r}"
+            init(self, *args, **apply_renames(kwargs, mapping, owner))
+
+        cls.__init__ = __init__
+        cls.renamed = mapping
+        return cls
+
+    return decorate
 
 
 STAGES: Registry[Stage] = Registry("stage")

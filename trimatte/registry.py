@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from trimatte.errors import ConfigError
-from trimatte.params import coerce_fields
+from trimatte.params import apply_renames, coerce_fields
 
 T = TypeVar("T")
 
@@ -113,13 +113,17 @@ class Registry(Generic[T]):
         For a dataclass entry the parameters are first converted and checked
         against its fields' type hints (:func:`trimatte.params.coerce_fields`):
         ``"1e-6"`` becomes a float, and an unknown name is reported with the close
-        matches and the valid names.
+        matches and the valid names. An entry with a ``renamed`` attribute (``{old
+        name: new name}``) also accepts the old names, with a FutureWarning.
 
         Raises:
             ConfigError: Unknown name, unknown parameter or a value of the wrong type
                 or range; the message names the entry and the parameter.
         """
         factory = self.get(name)
+        renamed = getattr(factory, "renamed", None)
+        if renamed:
+            params = apply_renames(params, renamed, f"{self.kind} {name!r}")
         if dataclasses.is_dataclass(factory):
             params = coerce_fields(factory, params, owner=f"{self.kind} {name!r}")
         try:

@@ -25,17 +25,17 @@ def test_registered_as_a_trimap_source() -> None:
 
 
 def test_config_round_trip() -> None:
-    stage = SalientTrimap(band=7, threshold=0.4, confident_bg=None)
+    stage = SalientTrimap(band_radius=7, threshold=0.4, confident_bg=None)
     config = stage.to_dict()
     assert config["name"] == "salient"
-    assert config["params"]["band"] == 7 and config["params"]["confident_bg"] is None
+    assert config["params"]["band_radius"] == 7 and config["params"]["confident_bg"] is None
     rebuilt = stage_from_dict(config)
     assert rebuilt == stage
 
 
 def test_finds_the_disc_in_a_pipeline(disc) -> None:
     image, alpha = disc
-    state = Pipeline([SalientTrimap(band=3)])(image)
+    state = Pipeline([SalientTrimap(band_radius=3)])(image)
     trimap = state.trimap
     assert trimap.shape == alpha.shape and trimap.dtype == np.uint8
     assert np.all(alpha[trimap == 255] > 0.5)
@@ -58,7 +58,7 @@ def test_band_scales_with_image_size(monkeypatch) -> None:
     by_fraction = SalientTrimap(band_fraction=0.02).run(state).trimap
     width = band_width_for((200, 300), 0.02)
     assert width == 6
-    explicit = SalientTrimap(band=width).run(state).trimap
+    explicit = SalientTrimap(band_radius=width).run(state).trimap
     np.testing.assert_array_equal(by_fraction, explicit)
     # the unknown band is `width` px on each side of the edge along a row
     assert np.count_nonzero(by_fraction[100] == 128) == 4 * width
@@ -75,7 +75,7 @@ def test_unusable_saliency_raises_a_clear_trimap_error(monkeypatch, value, messa
     _fake_saliency(monkeypatch, value)
     state = MatteState(image=np.zeros((40, 40, 3), np.float32))
     with pytest.raises(TrimapError, match=message) as info:
-        SalientTrimap(band=2).run(state)
+        SalientTrimap(band_radius=2).run(state)
     assert info.value.source == "trimap:salient"
 
 
@@ -85,4 +85,4 @@ def test_thin_object_with_a_wide_band_raises_a_clear_trimap_error(monkeypatch) -
     _fake_saliency(monkeypatch, value)
     state = MatteState(image=np.zeros((40, 40, 3), np.float32))
     with pytest.raises(TrimapError, match="too thin"):
-        SalientTrimap(band=4).run(state)
+        SalientTrimap(band_radius=4).run(state)

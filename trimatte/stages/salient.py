@@ -9,12 +9,14 @@ import numpy as np
 from trimatte.errors import TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND
 from trimatte.params import check_range
-from trimatte.pipeline import STAGES, MatteState, Stage
+from trimatte.pipeline import STAGES, MatteState, Stage, renamed_params
 from trimatte.trimap import morphology
+from trimatte.trimap.morphology import DEFAULT_BAND_FRACTION
 from trimatte.trimap.saliency import trimap_from_saliency
 
 
 @STAGES.register("salient")
+@renamed_params(band="band_radius")
 @dataclass(kw_only=True)
 class SalientTrimap(Stage):
     """Trimap of the most salient object, from the shipped U²-Net-p network.
@@ -27,8 +29,10 @@ class SalientTrimap(Stage):
 
     Args:
         band_fraction: Band radius as a fraction of the image's long side (used when
-            ``band`` is None); the default gives ~24 px on a 1620-px photo.
-        band: Band radius in pixels, overriding ``band_fraction``.
+            ``band_radius`` is None); the default
+            (:data:`~trimatte.trimap.morphology.DEFAULT_BAND_FRACTION`) gives ~24 px on
+            a 1620-px photo.
+        band_radius: Band radius in pixels, overriding ``band_fraction`` (``band`` before).
         threshold: Saliency at or above which a pixel is foreground.
         confident_bg: Saliency at or below which a pixel is sure background (None: off).
         confident_fg: Saliency at or above which a pixel is sure foreground (None: off).
@@ -36,8 +40,8 @@ class SalientTrimap(Stage):
         device: Torch device the network runs on.
     """
 
-    band_fraction: float = 0.015
-    band: int | None = None
+    band_fraction: float = DEFAULT_BAND_FRACTION
+    band_radius: int | None = None
     threshold: float = 0.5
     confident_bg: float | None = 0.05
     confident_fg: float | None = 0.95
@@ -47,7 +51,7 @@ class SalientTrimap(Stage):
 
     def check_params(self) -> None:
         check_range(self.band_fraction, "band_fraction", self.owner, ge=0)
-        check_range(self.band, "band", self.owner, ge=0)
+        check_range(self.band_radius, "band_radius", self.owner, ge=0)
         check_range(self.threshold, "threshold", self.owner, ge=0, le=1)
         check_range(self.confident_bg, "confident_bg", self.owner, ge=0, le=1)
         check_range(self.confident_fg, "confident_fg", self.owner, ge=0, le=1)
@@ -56,9 +60,9 @@ class SalientTrimap(Stage):
     def run(self, state: MatteState) -> MatteState:
         from trimatte.models.salient_net import load_u2netp, predict_saliency
 
-        band = self.band
+        band = self.band_radius
         if band is None:
-            band = morphology.band_width_for(state.image.shape, self.band_fraction)
+            band = morphology.band_radius_for(state.image.shape, self.band_fraction)
         saliency = predict_saliency(
             state.image, model=load_u2netp(self.device), size=self.size
         )
@@ -80,7 +84,7 @@ class SalientTrimap(Stage):
         if not np.any(trimap == FOREGROUND):
             raise TrimapError(
                 f"the salient object is too thin for a {band}-px band: no definite "
-                "foreground is left; use a smaller 'band' / 'band_fraction' or lower "
+                "foreground is left; use a smaller 'band_radius' / 'band_fraction' or lower "
                 "'confident_fg' (None turns it off)",
                 self.label,
             )

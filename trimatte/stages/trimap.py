@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from trimatte.image import check_same_size
 from trimatte.params import check_range
-from trimatte.pipeline import STAGES, MatteState, Stage
+from trimatte.pipeline import STAGES, MatteState, Stage, renamed_params
 from trimatte.trimap import cleanup, grabcut, morphology, validate
+from trimatte.trimap.morphology import DEFAULT_BAND_FRACTION
 
 
 @STAGES.register("given")
@@ -26,6 +27,7 @@ class GivenTrimap(Stage):
 
 
 @STAGES.register("grabcut")
+@renamed_params(band="band_radius")
 @dataclass(kw_only=True)
 class GrabCutTrimap(Stage):
     """OpenCV GrabCut from a rectangle, a mask or scribbles, then a trimap band.
@@ -35,26 +37,34 @@ class GrabCutTrimap(Stage):
     rectangle is the image less ``margin`` of its size on each side.
 
     Args:
-        band: Width of the unknown band in pixels around the GrabCut boundary.
+        band_radius: Radius in pixels of the unknown band around the GrabCut
+            boundary (``band`` before); None: ``band_fraction`` of the long side.
+        band_fraction: Band radius as a fraction of the image's long side (default
+            :data:`~trimatte.trimap.morphology.DEFAULT_BAND_FRACTION`).
         iterations: GrabCut iterations.
         margin: Default rectangle margin as a fraction of the image size.
     """
 
-    band: int = 10
+    band_radius: int | None = None
+    band_fraction: float = DEFAULT_BAND_FRACTION
     iterations: int = 5
     margin: float = 0.05
     role = "trimap"
 
     def check_params(self) -> None:
-        check_range(self.band, "band", self.owner, ge=0)
+        check_range(self.band_radius, "band_radius", self.owner, ge=0)
+        check_range(self.band_fraction, "band_fraction", self.owner, ge=0)
         check_range(self.iterations, "iterations", self.owner, ge=1)
         check_range(self.margin, "margin", self.owner, ge=0, lt=0.5)
 
     def run(self, state: MatteState) -> MatteState:
         hints = state.hints
+        band = self.band_radius
+        if band is None:
+            band = morphology.band_radius_for(state.image.shape, self.band_fraction)
         mask, trimap = grabcut.grabcut_trimap(
             state.image,
-            band=self.band,
+            band=band,
             rect=hints.get("rect"),
             mask=hints.get("mask"),
             fg_scribbles=hints.get("fg_scribbles"),
@@ -66,29 +76,32 @@ class GrabCutTrimap(Stage):
 
 
 @STAGES.register("band")
+@renamed_params(width="band_radius", fraction="band_fraction")
 @dataclass(kw_only=True)
 class TrimapBand(Stage):
-    """Redraw the unknown band with a controlled width (erode/dilate).
+    """Redraw the unknown band with a controlled radius (erode/dilate).
 
     Args:
-        width: Band width in pixels; ``None`` means ``fraction`` of the long side.
-        fraction: Band width as a fraction of the image's long side (if ``width`` is None).
+        band_radius: Band radius in pixels (``width`` before); None means
+            ``band_fraction`` of the long side.
+        band_fraction: Band radius as a fraction of the image's long side (``fraction``
+            before; default :data:`~trimatte.trimap.morphology.DEFAULT_BAND_FRACTION`).
     """
 
-    width: int | None = None
-    fraction: float = 0.01
+    band_radius: int | None = None
+    band_fraction: float = DEFAULT_BAND_FRACTION
     role = "trimap_refine"
 
     def check_params(self) -> None:
-        check_range(self.width, "width", self.owner, ge=0)
-        check_range(self.fraction, "fraction", self.owner, ge=0)
+        check_range(self.band_radius, "band_radius", self.owner, ge=0)
+        check_range(self.band_fraction, "band_fraction", self.owner, ge=0)
 
     def run(self, state: MatteState) -> MatteState:
         state.require("trimap", stage=self.label)
-        width = self.width
-        if width is None:
-            width = morphology.band_width_for(state.trimap.shape, self.fraction)
-        return state.replace(trimap=morphology.rebuild_band(state.trimap, width))
+        radius = self.band_radius
+        if radius is None:
+            radius = morphology.band_radius_for(state.trimap.shape, self.band_fraction)
+        return state.replace(trimap=morphology.rebuild_band(state.trimap, radius))
 
 
 @STAGES.register("cleanup")
