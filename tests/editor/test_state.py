@@ -129,8 +129,14 @@ def test_stroke_mask_of_a_point_is_symmetric():
 def action_lists(draw):
     actions = []
     for _ in range(draw(st.integers(1, 12))):
-        kind = draw(st.sampled_from(["paint", "paint", "grow", "shrink", "clear"]))
-        if kind == "paint":
+        kind = draw(st.sampled_from(["paint", "paint", "drag", "grow", "shrink", "clear"]))
+        if kind == "drag":
+            segments = draw(st.lists(
+                st.lists(st.tuples(st.integers(-5, 45), st.integers(-5, 45)), min_size=1,
+                         max_size=3), min_size=1, max_size=4))
+            label = draw(st.sampled_from([BACKGROUND, UNKNOWN, FOREGROUND]))
+            actions.append(("drag", segments, label, draw(st.integers(1, 6))))
+        elif kind == "paint":
             points = draw(st.lists(st.tuples(st.integers(-5, 45), st.integers(-5, 45)),
                                    min_size=1, max_size=4))
             label = draw(st.sampled_from([BACKGROUND, UNKNOWN, FOREGROUND]))
@@ -143,7 +149,12 @@ def action_lists(draw):
 
 
 def _do(state: EditorState, action: tuple) -> None:
-    if action[0] == "paint":
+    if action[0] == "drag":  # one undo step, however many segments
+        state.begin_stroke()
+        for points in action[1]:
+            state.paint(points, action[2], radius=action[3])
+        state.end_stroke()
+    elif action[0] == "paint":
         state.paint(action[1], action[2], radius=action[3])
     elif action[0] == "grow":
         state.grow_band(action[1])
