@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from trimatte.errors import InputError
+from trimatte.foreground import compositing
 
 #: Alpha values above this count as opaque when choosing crop centres.
 OPAQUE = 1.0 - 0.5 / 255.0
@@ -34,18 +35,22 @@ TRANSPARENT = 0.5 / 255.0
 
 
 def composite(foreground: np.ndarray, background: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """The compositing equation ``I = alpha * F + (1 - alpha) * B``.
+    """``I = alpha * F + (1 - alpha) * B`` for training samples (argument order F, B, alpha).
+
+    A thin adapter over the library's one compositing function,
+    :func:`trimatte.foreground.compositing.composite` (order F, alpha, B); new code
+    should call that directly.
 
     Args:
-        foreground: float32 ``(H, W, 3)``.
-        background: float32 ``(H, W, 3)``.
-        alpha: float32 ``(H, W)``.
+        foreground: float32 ``(H, W, 3)`` in [0, 1].
+        background: float32 ``(H, W, 3)`` in [0, 1].
+        alpha: float32 ``(H, W)`` in [0, 1].
 
     Returns:
         float32 ``(H, W, 3)`` composite.
 
     Raises:
-        InputError: The three arrays do not share height and width.
+        InputError: The three arrays do not share height and width, or values outside [0, 1].
     """
     if foreground.shape[:2] != alpha.shape[:2] or background.shape[:2] != alpha.shape[:2]:
         raise InputError(
@@ -53,8 +58,7 @@ def composite(foreground: np.ndarray, background: np.ndarray, alpha: np.ndarray)
             f"alpha {alpha.shape[:2]} must have the same size",
             "composite",
         )
-    a = alpha[..., None].astype(np.float32)
-    return (a * foreground + (1.0 - a) * background).astype(np.float32)
+    return compositing.composite(foreground, alpha, background)
 
 
 def resize(array: np.ndarray, size: tuple[int, int], nearest: bool = False) -> np.ndarray:
