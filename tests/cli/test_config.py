@@ -89,3 +89,12 @@ def test_yaml_numbers_arrive_as_numbers(scene, tmp_path, cli):
                        trimaps / "one.png", "--matting", "closed-form", "--workers", "1",
                        "--matting-param", "epsilon=1e-6", "--save", "alpha")
     assert code == 0, err
+
+
+def test_no_trimap_source_and_no_trimap(corrupt, tmp_path, cli):
+    refused(cli("matte", corrupt, "-o", tmp_path / "o", "--trimap-method", "given"),
+            "no trimap source", "--trimap")
+    config = tmp_path / "p.yaml"
+    config.write_text("stages:\n  - name: given\n  - name: closed-form\n")
+    refused(cli("matte", corrupt, "-o", tmp_path / "o", "--pipeline", config),
+            "p.yaml", "no trimap source")

@@ -205,3 +205,14 @@ def test_input_set_finds_every_spelling(tmp_path):
     assert inputs.find(tmp_path / "sub" / "h.png") == tmp_path / "a.png"
     assert inputs.find(tmp_path / "new.png") == tmp_path / "new.png"  # not written yet
     assert inputs.find(tmp_path / "other.png") is None
+
+
+def test_a_background_image_is_an_input_too(ow, tmp_path, cli):
+    background = tmp_path / "bg.png"
+    shutil.copy(ow / "a_trimap.png", background)
+    before = background.read_bytes()
+    assert_refused(cli("matte", ow, "-o", tmp_path / "out", "--trimap", ow, *CF,
+                       "--save", "composite", "--background", background,
+                       "--contact-sheet", background),
+                   "--contact-sheet would overwrite the input", "bg.png")
+    assert background.read_bytes() == before

@@ -210,7 +210,7 @@ def make_pipeline(args: argparse.Namespace, wanted: list[str]) -> Pipeline:
     if args.background is not None:
         check_background(args.background)
     if not args.pipeline:
-        return build_pipeline(
+        pipeline = build_pipeline(
             trimap_method="given" if args.trimap else args.trimap_method,
             matting=args.matting,
             foreground="multilevel-foreground" if needs_fg else None,
@@ -219,17 +219,15 @@ def make_pipeline(args: argparse.Namespace, wanted: list[str]) -> Pipeline:
             trimap_params=parse_params(args.trimap_param, "--trimap-param"),
             matting_params=parse_params(args.matting_param, "--matting-param"),
         )
+        _check_trimap_source(pipeline, args, "--trimap-method given")
+        return pipeline
     pipeline = Pipeline.load(args.pipeline)
     roles = {stage.role for stage in pipeline.stages}
     if "alpha" not in roles:
         raise InputError(
             "the pipeline has no alpha stage (e.g. closed-form, dim); add one", args.pipeline
         )
-    if "trimap" not in roles and not args.trimap:
-        raise InputError(
-            "the pipeline has no trimap source (e.g. salient); add one or pass --trimap",
-            args.pipeline,
-        )
+    _check_trimap_source(pipeline, args, args.pipeline)
     if needs_fg and "foreground" not in roles:
         foreground = stage_from_dict({"name": "multilevel-foreground"})
         pipeline = pipeline.replace("foreground", foreground)
@@ -245,6 +243,29 @@ def make_pipeline(args: argparse.Namespace, wanted: list[str]) -> Pipeline:
         if stage.role == "composite" and isinstance(background, str):
             check_background(background, f"{args.pipeline}: background")
     return pipeline
+
+
+def _check_trimap_source(pipeline: Pipeline, args: argparse.Namespace, source: object) -> None:
+    """Without ``--trimap`` the pipeline must make its own trimap."""
+    makes_trimap = any(
+        stage.role == "trimap" and not getattr(stage, "uses_given_trimap", False)
+        for stage in pipeline.stages
+    )
+    if not makes_trimap and not args.trimap:
+        raise InputError(
+            "no trimap source (e.g. salient, grabcut) and no --trimap to read one from", source
+        )
+
+
+def background_files(pipeline: Pipeline) -> list[Path]:
+    """The image files the pipeline's composite stages read as backgrounds."""
+    found = []
+    for stage in pipeline.stages:
+        background = getattr(stage, "background", None)
+        if stage.role == "composite" and isinstance(background, str):
+            if Path(background).is_file():
+                found.append(Path(background))
+    return found
 
 
 # ----------------------------------------------------------------------------- the run
@@ -266,15 +287,15 @@ def plan_jobs(
     return jobs, problems
 
 
-def check_targets(jobs: list[MatteJob], args: argparse.Namespace, outdir: Path) -> list[Path]:
+def check_targets(
+    jobs: list[MatteJob], args: argparse.Namespace, outdir: Path, pipeline: Pipeline
+) -> list[Path]:
     """Check every output path before any work; returns the folders written into.
 
     Raises:
         InputError: An output that cannot be written or would replace an input.
     """
-    inputs = InputSet([args.pipeline])
-    if args.background and Path(args.background).is_file():
-        inputs.add(Path(args.background))
+    inputs = InputSet([args.pipeline, *background_files(pipeline)])
     for job in jobs:
         inputs.add(job.image)
         if job.trimap is not None:
@@ -328,7 +349,7 @@ def run(args: argparse.Namespace) -> int:
         failed += problems
         if not jobs:
             return _summary(0, len(failed), outdir, failed, 0.0)
-        folders = check_targets(jobs, args, outdir)
+        folders = check_targets(jobs, args, outdir, pipeline)
     except InputError as exc:
         report(str(exc))
         return EXIT_USAGE
