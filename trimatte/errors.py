@@ -7,6 +7,15 @@ traceback from deep inside NumPy or OpenCV.
 
 from __future__ import annotations
 
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "ModelUnavailableError",
+    "TrimapError",
+    "TrimatteError",
+    "TrimatteWarning",
+]
+
 
 class TrimatteError(Exception):
     """Base class of all trimatte errors."""

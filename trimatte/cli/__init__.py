@@ -3,3 +3,5 @@
 Each sub-command lives in its own module with ``add_parser(subparsers)`` and
 ``run(args) -> int``; :mod:`trimatte.cli.main` wires them together.
 """
+
+__all__ = ["main"]

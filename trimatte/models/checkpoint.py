@@ -36,6 +36,16 @@ from trimatte.errors import InputError
 from trimatte.io import atomic_write_bytes
 from trimatte.models.weights import FORMAT, VERSION, read_checkpoint
 
+__all__ = [
+    "ARCHITECTURES",
+    "FORMAT",
+    "VERSION",
+    "load_checkpoint",
+    "load_model",
+    "model_from_config",
+    "save_checkpoint",
+]
+
 
 def _build_dim(**kwargs: Any) -> nn.Module:
     from trimatte.models.dim import build_matting_net

@@ -41,6 +41,19 @@ from trimatte.errors import InputError, TrimatteWarning
 from trimatte.image import UNKNOWN, as_image, as_trimap, check_same_size
 from trimatte.models.tensors import batch_to_map, image_to_batch, trimap_to_batch
 
+__all__ = [
+    "Pads",
+    "Window",
+    "pad_to_multiple",
+    "predict_alpha",
+    "predict_alpha_batch",
+    "resize_tensor",
+    "resolve_device",
+    "tile_starts",
+    "unknown_window",
+    "unpad",
+]
+
 Pads = tuple[int, int]
 """Rows and columns added at the bottom and right by :func:`pad_to_multiple`."""
 
