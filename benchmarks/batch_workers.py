@@ -11,8 +11,11 @@ would::
 
 for every N of ``--workers`` (default ``1,2``), ``--repeat`` times in alternating
 order, and prints one row per N: best and mean wall time, speed-up over the first N,
-whether every output file is byte-identical to the first N's, and the 1-minute load
-average of the machine around the runs (other jobs share its cores).
+the CPU time the run used (user + system, worker processes included), whether every
+output file is byte-identical to the first N's, and the 1-minute load average of the
+machine around the runs. On a machine shared with other jobs, read the speed-up with
+the load: each busy process gets a share of the cores, so N processes may get more
+than 1/N of a loaded machine each.
 
     .venv/bin/python benchmarks/batch_workers.py [--images 20] [--megapixels 0.5]
         [--workers 1,2] [--repeat 1] [--keep DIR]
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -71,19 +75,23 @@ def make_folder(root: Path, n_images: int, megapixels: float, seed: int = 0) -> 
     return images, trimaps
 
 
-def run_cli(images: Path, trimaps: Path, out: Path, workers: int) -> float:
-    """Wall time of one whole ``trimatte matte`` process."""
+def run_cli(images: Path, trimaps: Path, out: Path, workers: int) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, workers included) of one whole
+    ``trimatte matte`` process."""
     command = [
         sys.executable, "-m", "trimatte.cli.main", "matte", str(images), "-o", str(out),
         "--trimap", str(trimaps), "--matting", "closed-form", "--save", "alpha,cutout",
         "--workers", str(workers),
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"trimatte matte --workers {workers} failed:\n{done.stderr}")
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -106,11 +114,14 @@ def main() -> int:
         pixels = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape[:2] for p in images.iterdir()]
         mp = statistics.mean(h * w for h, w in pixels) / 1e6
         times: dict[int, list[float]] = {n: [] for n in counts}
+        cpu: dict[int, list[float]] = {n: [] for n in counts}
         loads = [os.getloadavg()[0]]
         for r in range(args.repeat):
             for n in counts if r % 2 == 0 else counts[::-1]:
                 print(f"run {r + 1}/{args.repeat}: --workers {n} ...", file=sys.stderr, flush=True)
-                times[n].append(run_cli(images, trimaps, root / f"out{n}", n))
+                wall, used = run_cli(images, trimaps, root / f"out{n}", n)
+                times[n].append(wall)
+                cpu[n].append(used)
                 loads.append(os.getloadavg()[0])
         reference = outputs(root / f"out{counts[0]}")
         base = min(times[counts[0]])
@@ -118,12 +129,12 @@ def main() -> int:
               f"--save alpha,cutout; {os.cpu_count()} cores; "
               f"1-min load average {min(loads):.1f}-{max(loads):.1f} during the runs")
         print(f"{'workers':>7} {'best s':>8} {'mean s':>8} {'speed-up':>9} {'img/s':>7} "
-              f"{'identical outputs':>18}")
+              f"{'CPU s':>7} {'identical outputs':>18}")
         for n in counts:
             same = outputs(root / f"out{n}") == reference and len(reference) == 2 * args.images
             print(f"{n:>7} {min(times[n]):8.1f} {statistics.mean(times[n]):8.1f} "
                   f"{base / min(times[n]):8.2f}x {args.images / min(times[n]):7.2f} "
-                  f"{'yes' if same else 'NO':>18}")
+                  f"{statistics.mean(cpu[n]):7.1f} {'yes' if same else 'NO':>18}")
     return 0
 
 
