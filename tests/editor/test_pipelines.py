@@ -17,6 +17,7 @@ from trimatte.editor.pipelines import (
     preview_alpha_of,
     run_matte,
     run_outputs,
+    warm_up,
 )
 from trimatte.editor.state import EditorState
 from trimatte.errors import InputError, ModelUnavailableError
@@ -103,6 +104,20 @@ def test_preview_falls_back_to_full_resolution_when_shrinking_loses_the_subject(
     assert alpha.shape == (120, 120)
     assert np.all(alpha[trimap == FOREGROUND] == 1.0)
     assert np.all(alpha[trimap == BACKGROUND] == 0.0)
+
+
+@dataclass(kw_only=True)
+class _NoWeights(Stage):
+    role = "alpha"
+
+    def run(self, state: MatteState) -> MatteState:
+        raise ModelUnavailableError("no weights for this alpha stage")
+
+
+def test_warm_up_runs_the_alpha_stage_and_reports_its_errors():
+    warm_up(editor_pipeline())
+    with pytest.raises(ModelUnavailableError, match="no weights"):
+        warm_up(editor_pipeline().replace("alpha", _NoWeights()))
 
 
 def test_run_outputs_runs_only_the_foreground_and_composite_stages():

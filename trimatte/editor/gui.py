@@ -455,18 +455,22 @@ def run_editor(state: EditorState, **options: Any) -> int:
     if reason is not None:
         raise InputError(reason, "display")
     timeout = options.pop("timeout", None)
-    _import_workers()
+    _import_workers(state)
     return EditorWindow(state, **options).run(timeout=timeout)
 
 
-def _import_workers() -> None:
+def _import_workers(state: EditorState) -> None:
     """Import what the background jobs use, in the main thread, before the window opens.
 
     Importing heavy modules (torch, numba) from a worker thread while Qt runs
-    its event loop was seen to leave ``waitKey`` blocked for good; importing
-    them up front avoids that (and the first job's delay).
+    its event loop was seen to leave ``waitKey`` blocked for good. So the
+    modules are imported here, and the pipeline's alpha stages run once on a
+    tiny image (which imports what they need, e.g. torch and the weights of a
+    deep stage chosen with ``--matting``).
     """
     import importlib
+
+    from trimatte.editor.pipelines import warm_up
 
     for name in ("trimatte.matting.closed_form", "trimatte.foreground.estimation",
                  "trimatte.foreground.compositing", "trimatte.trimap.grabcut"):
@@ -474,6 +478,10 @@ def _import_workers() -> None:
             importlib.import_module(name)
         except ImportError:  # reported in the status bar when a job needs it
             pass
+    try:
+        warm_up(state.pipeline)
+    except (ImportError, TrimatteError):  # the same error reaches the status bar later
+        pass
 
 
 __all__ = [

@@ -124,6 +124,23 @@ def preview_alpha_of(
     return upsample_alpha(alpha_only(image, trimap).alpha, trimap)
 
 
+def warm_up(pipeline: Pipeline) -> None:
+    """Run the alpha stages of ``pipeline`` once on a tiny image.
+
+    Imports what they need and loads their weights (deep stages cache them), so
+    the first real preview is quick, and a GUI can do this in its main thread.
+
+    Raises:
+        TrimatteError: As the stages raise it (e.g. weights that are unavailable).
+    """
+    image = np.zeros((16, 16, 3), np.float32)
+    image[4:12, 4:12] = 1.0
+    trimap = np.zeros((16, 16), np.uint8)
+    trimap[3:13, 3:13] = UNKNOWN
+    trimap[6:10, 6:10] = FOREGROUND
+    preview_alpha_of(image, trimap, None, pipeline=pipeline)
+
+
 def run_outputs(pipeline: Pipeline, image: np.ndarray, trimap: np.ndarray,
                 alpha: np.ndarray) -> MatteState:
     """Run the foreground and composite stages of ``pipeline`` on an alpha already known.
@@ -269,4 +286,5 @@ __all__ = [
     "run_matte",
     "run_outputs",
     "trimap_alpha",
+    "warm_up",
 ]
