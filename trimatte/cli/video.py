@@ -64,9 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="frames on each side averaged by --temporal flow (default: 2)")
     p.add_argument("--flow", choices=("dis", "farneback"), default="dis",
                    help="OpenCV optical flow (default: dis)")
-    p.add_argument("--detect-every", type=int, default=4, metavar="N",
-                   help="run the trimap source every N frames and propagate between "
-                   "(default: 4; 1 = every frame)")
+    p.add_argument("--detect-every", type=int, default=1, metavar="N",
+                   help="run the trimap source on every N-th frame only and propagate the "
+                   "trimap between (faster; default: 1 = every frame)")
     p.add_argument("--background", default="white", metavar="COLOR_IMAGE_OR_VIDEO",
                    help="background of composite outputs: colour, image or video file")
     p.add_argument("--fps", type=float, default=None,

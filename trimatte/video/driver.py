@@ -65,7 +65,7 @@ class TemporalOptions:
     preset: str = "medium"
     sigma: float = 1.5
     min_overlap: float = 0.7
-    detect_every: int = 4
+    detect_every: int = 1
 
     def __post_init__(self) -> None:
         if self.mode not in TEMPORAL_MODES:
@@ -128,6 +128,7 @@ class VideoInterrupted(KeyboardInterrupt):
 class _Item:
     frame: Frame
     gray: np.ndarray
+    colour: np.ndarray
     alpha: np.ndarray | None = None
     trimap: np.ndarray | None = None
     empty: bool = False
@@ -153,7 +154,7 @@ class _Window:
         """Trust of frame b's data warped into frame a."""
         if (a, b) not in self.trusts:
             self.trusts[(a, b)] = flowlib.flow_confidence(
-                self.flow(a, b), self.flow(b, a), self.items[a].gray, self.items[b].gray
+                self.flow(a, b), self.flow(b, a), self.items[a].colour, self.items[b].colour
             )
         return self.trusts[(a, b)]
 
@@ -412,7 +413,8 @@ def matte_video(
             for frame in reader:
                 if frame.index < warm - 1:
                     continue
-                item = _Item(frame, flowlib.prepare_gray(frame.image))
+                item = _Item(frame, flowlib.prepare_gray(frame.image),
+                             flowlib.prepare_colour(frame.image))
                 window.items[frame.index] = item
                 if frame.index == warm - 1:  # seed the propagation from the written frame
                     item.alpha = _written_alpha(specs, warm - 1, frame.image.shape[:2])

@@ -7,7 +7,7 @@ Flows are float32 ``(H, W, 2)`` arrays of ``(dx, dy)`` in pixels.
 The trust of a warped pixel combines a forward-backward check (following the flow to
 the other frame and back should return to the start; it does not across occlusions)
 and a photometric check (the warped colour should match), both on frames normalised
-for global brightness so that a lighting change does not read as a mismatch.
+for global brightness and colour balance so that a lighting change does not read as a mismatch.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = [
     "FLOW_METHODS",
     "FlowEstimator",
     "flow_confidence",
+    "prepare_colour",
     "prepare_gray",
     "warp",
 ]
@@ -51,6 +52,18 @@ def prepare_gray(image: np.ndarray) -> np.ndarray:
     mean, std = float(gray.mean()), float(gray.std())
     normalised = (gray - mean) / max(std, 1e-3) * 48.0 + 128.0
     return np.clip(np.rint(normalised), 0, 255).astype(np.uint8)
+
+
+def prepare_colour(image: np.ndarray) -> np.ndarray:
+    """Frame → float32 RGB with each channel normalised like :func:`prepare_gray`.
+
+    Used by the photometric check of :func:`flow_confidence`: gray alone cannot tell
+    an orange subject from a blue background of the same brightness.
+    """
+    rgb = cv2.GaussianBlur(np.asarray(image, np.float32), (0, 0), 0.8)
+    mean = rgb.reshape(-1, 3).mean(axis=0)
+    std = np.maximum(rgb.reshape(-1, 3).std(axis=0), 1e-3)
+    return ((rgb - mean) / std * 48.0 + 128.0).astype(np.float32)
 
 
 @dataclass
@@ -126,8 +139,8 @@ def warp(data: np.ndarray, flow: np.ndarray, *, nearest: bool = False,
 def flow_confidence(
     flow_ab: np.ndarray,
     flow_ba: np.ndarray,
-    gray_a: np.ndarray,
-    gray_b: np.ndarray,
+    frame_a: np.ndarray,
+    frame_b: np.ndarray,
     *,
     fb_tolerance: float = 1.0,
     photo_tolerance: float = 24.0,
@@ -136,22 +149,26 @@ def flow_confidence(
 
     ``exp(-(e_fb / fb_tolerance)^2) * exp(-(e_photo / photo_tolerance)^2)``, with
     ``e_fb = |flow_ab(p) + flow_ba(p + flow_ab(p))|`` (pixels) and ``e_photo`` the
-    difference of the brightness-normalised gray levels (0-255 scale), blurred a little.
+    largest channel difference of the normalised frames (0-255 scale), blurred a little.
     Pixels whose flow leaves frame b get 0.
 
     Args:
         flow_ab, flow_ba: Flows a → b and b → a.
-        gray_a, gray_b: uint8 gray frames from :func:`prepare_gray`.
+        frame_a, frame_b: Frames from :func:`prepare_colour` (or uint8 gray from
+            :func:`prepare_gray`).
         fb_tolerance: Forward-backward error (px) at which trust falls to 1/e.
-        photo_tolerance: Gray-level difference at which trust falls to 1/e.
+        photo_tolerance: Level difference at which trust falls to 1/e.
 
     Returns:
         float32 ``(H, W)`` in [0, 1].
     """
     back = warp(flow_ba, flow_ab)
     fb_error = np.hypot(flow_ab[..., 0] + back[..., 0], flow_ab[..., 1] + back[..., 1])
-    warped = warp(gray_b.astype(np.float32), flow_ab, border_value=-1000.0)
-    photo = cv2.GaussianBlur(np.abs(gray_a.astype(np.float32) - warped), (0, 0), 1.0)
+    warped = warp(frame_b.astype(np.float32), flow_ab, border_value=-1000.0)
+    difference = np.abs(frame_a.astype(np.float32) - warped)
+    if difference.ndim == 3:
+        difference = difference.max(axis=2)
+    photo = cv2.GaussianBlur(difference, (0, 0), 1.0)
     confidence = np.exp(-np.square(fb_error / fb_tolerance)) * np.exp(
         -np.square(photo / photo_tolerance)
     )

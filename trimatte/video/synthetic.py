@@ -25,6 +25,7 @@ from trimatte.image import as_alpha, as_image
 __all__ = [
     "ClipFrame",
     "ClipSpec",
+    "subject_warp",
     "synthetic_clip",
     "synthetic_foreground",
     "textured_background",
@@ -323,3 +324,28 @@ def write_clip(
             for packet in audio.encode(None):
                 container.mux(packet)
     return path
+
+
+def subject_warp(spec: ClipSpec, layer_size: int, data: np.ndarray, source: int,
+                 target: int) -> np.ndarray:
+    """Carry ``data`` of frame ``source`` into frame ``target`` along the subject's exact motion.
+
+    What a perfect optical flow would do for the subject (the background pans
+    differently; use this on alpha mattes, which are zero there).
+
+    Args:
+        spec: The clip's spec.
+        layer_size: Side of the (square-padded) subject layer: ``max(foreground.shape[:2])``
+            of the layers given to :func:`synthetic_clip` (256 for the default subject).
+        data: ``(H, W)`` or ``(H, W, C)`` float32 array of frame ``source``.
+        source, target: Frame numbers.
+
+    Returns:
+        float32 array in frame ``target``'s grid.
+    """
+    def full(index: int) -> np.ndarray:
+        return np.vstack([_subject_transform(spec, index, layer_size), [0.0, 0.0, 1.0]])
+
+    matrix = (full(source) @ np.linalg.inv(full(target)))[:2]
+    return cv2.warpAffine(np.asarray(data, np.float32), matrix, (spec.width, spec.height),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)

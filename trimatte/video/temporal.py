@@ -7,7 +7,7 @@ Trimap propagation
     edge it followed. Where the flow is not trusted near an edge, pixels become unknown.
     With an automatic trimap source, its trimap and the propagated one are fused:
     pixels the two call opposite sides become unknown, and when they overlap too
-    little (the subject changed, appeared or left) the detected trimap wins.
+    little (the subject changed, appeared or left) the detected trimap is used alone.
 
 Alpha smoothing
     ``flow`` mode: each alpha is averaged with its neighbours up to ``radius`` frames
@@ -93,7 +93,9 @@ def propagate_trimap(
     inside = warped_alpha >= 0.5
     kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
     spread = cv2.dilate(warped_alpha, kernel) - cv2.erode(warped_alpha, kernel)
-    unsure = dilate_mask((confidence < min_confidence) & (spread > 0.1), 1)
+    # Distrust matters near edges and inside the subject (it may have left or been
+    # covered); far out in the background a wrong flow still carries zeros.
+    unsure = dilate_mask((confidence < min_confidence) & ((spread > 0.1) | inside), 1)
     sure_fg = (warped_alpha >= fg_level) & ~unsure
     fg = np.zeros_like(inside)
     r = max(int(radius), 0)
@@ -120,21 +122,24 @@ def trimap_overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 def fuse_trimaps(propagated: np.ndarray, detected: np.ndarray, min_overlap: float = 0.7
                  ) -> tuple[np.ndarray, bool]:
-    """Combine a propagated trimap with a freshly detected one.
+    """Combine a freshly detected trimap with the one propagated from the last frame.
+
+    The detection is kept, except where it puts a pixel on the opposite side from the
+    propagation (foreground against background): such flips are what flicker, so they
+    become unknown and the matting decides them from the colours.
 
     Args:
         propagated: Trimap carried from the previous frame.
         detected: Trimap of the frame's own trimap source.
-        min_overlap: Below this :func:`trimap_overlap` the detection replaces the
-            propagation (a new key).
+        min_overlap: Below this :func:`trimap_overlap` the two describe different
+            subjects (one appeared, left or was lost): the detection is used as it is.
 
     Returns:
-        ``(trimap, rekeyed)``: the propagated trimap with the pixels the two put on
-        opposite sides made unknown, or the detected one when ``rekeyed``.
+        ``(trimap, rekeyed)``; ``rekeyed`` when the detection replaced the propagation.
     """
     if trimap_overlap(propagated, detected) < min_overlap:
         return detected, True
-    fused = propagated.copy()
+    fused = detected.copy()
     conflict = ((propagated == FOREGROUND) & (detected == BACKGROUND)) | (
         (propagated == BACKGROUND) & (detected == FOREGROUND)
     )
