@@ -14,6 +14,7 @@ Example:
 """
 
 from trimatte.server.app import ServerSettings, create_app
+from trimatte.server.batch import map_on_dask
 from trimatte.server.engine import Engine, map_bounded
 from trimatte.server.jobs import JobStore
 from trimatte.server.limits import Limits
@@ -27,6 +28,7 @@ __all__ = [
     "ServerSettings",
     "create_app",
     "map_bounded",
+    "map_on_dask",
     "matte_bytes",
     "resolve_pipeline",
 ]
