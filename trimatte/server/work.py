@@ -225,7 +225,7 @@ def check_strokes(strokes: Any, max_strokes: int = 500, max_points: int = 20_000
     Raises:
         InputError: Not a list of such strokes, or too many of them.
     """
-    from trimatte.editor.state import check_label
+    from trimatte.editor.operations import check_label
 
     if not isinstance(strokes, list) or len(strokes) > max_strokes:
         raise InputError(f"expected a list of at most {max_strokes} strokes", "strokes")
