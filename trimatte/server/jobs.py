@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from trimatte.cli.matte import SUFFIX
+from trimatte.cli.outputs import OUTPUT_SUFFIXES as SUFFIX
 from trimatte.errors import InputError
 from trimatte.io import atomic_write_bytes
 from trimatte.server.limits import RequestRejected, safe_filename
@@ -118,7 +118,7 @@ class JobStore:
             items.append({
                 "index": index, "name": name, "stem": stem, "input": stored,
                 "status": "queued" if data is not None else "failed", "error": error,
-                "warnings": [], "outputs": {}, "timings": {},
+                "warnings": [], "outputs": {}, "timings": {}, "confidence": None,
             })
         job = {
             "id": job_id, "status": "queued", "created": time.time(), "finished": None,
@@ -201,8 +201,8 @@ class JobStore:
         job = self.snapshot(job_id)
         target = self.folder(job_id) / "results.zip"
         tmp = target.with_name(f".results.zip.{uuid.uuid4().hex}.tmp")
-        report = [{k: item[k] for k in ("name", "status", "error", "warnings", "outputs")}
-                  for item in job["items"]]
+        report = [{k: item.get(k) for k in ("name", "status", "error", "warnings", "outputs",
+                                            "confidence")} for item in job["items"]]
         try:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
                 for item in job["items"]:

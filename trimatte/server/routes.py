@@ -22,7 +22,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from trimatte import __version__
-from trimatte.cli.matte import SUFFIX, parse_rect
+from trimatte.cli.matte import parse_rect
+from trimatte.cli.outputs import OUTPUT_SUFFIXES as SUFFIX
 from trimatte.errors import InputError
 from trimatte.foreground.compositing import parse_color
 from trimatte.server.jobs import ACTIVE, check_job_id
@@ -183,7 +184,8 @@ async def matte(
     if not result["ok"]:
         raise RequestRejected(result["error"], status=422)
     headers = {"X-Trimatte-Warnings": json.dumps(result["warnings"], ensure_ascii=True),
-               "X-Trimatte-Timings": json.dumps(result["timings"])}
+               "X-Trimatte-Timings": json.dumps(result["timings"]),
+               "X-Trimatte-Confidence": json.dumps(result.get("confidence"))}
     stem = Path(name).stem
     if len(wanted) == 1 and not archive:
         what = wanted[0]
@@ -230,6 +232,7 @@ async def refine(
     if not result["ok"]:
         raise RequestRejected(result["error"], status=422)
     return {"name": result["name"], "warnings": result["warnings"], "timings": result["timings"],
+            "confidence": result.get("confidence"),
             "outputs": {what: base64.b64encode(payload).decode()
                         for what, payload in result["outputs"].items()}}
 
@@ -339,7 +342,7 @@ def get_job(request: Request, job_id: str) -> dict[str, Any]:
     base = f"/v1/jobs/{job_id}/items"
     items = [{"index": item["index"], "name": item["name"], "status": item["status"],
               "error": item["error"], "warnings": item["warnings"],
-              "timings": item["timings"],
+              "timings": item["timings"], "confidence": item.get("confidence"),
               "input": f"{base}/{item['index']}/input" if item["status"] != "failed"
               or item["outputs"] else None,
               "outputs": {what: f"{base}/{item['index']}/{what}" for what in item["outputs"]}}

@@ -129,4 +129,5 @@ class JobRunner:
             return
         names = self.store.write_outputs(job_id, index, result["outputs"])
         self.store.update_item(job_id, index, status="done", outputs=names,
-                               warnings=result["warnings"], timings=result["timings"])
+                               warnings=result["warnings"], timings=result["timings"],
+                               confidence=result.get("confidence"))

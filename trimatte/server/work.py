@@ -160,14 +160,17 @@ def matte_bytes(
             pipeline as the ``plate`` hint (float32 RGB) for stages that use one.
 
     Returns:
-        ``{"name", "ok", "outputs": {what: PNG bytes}, "timings", "warnings", "error"}``;
-        a bad image is ``ok=False`` with a one-line ``error``, never an exception.
+        ``{"name", "ok", "outputs": {what: PNG bytes}, "timings", "warnings", "error",
+        "confidence"}`` (``confidence``: ``{"score", "flags", "low"}`` when the pipeline
+        rated its automatic trimap, else None); a bad image is ``ok=False`` with a
+        one-line ``error``, never an exception.
     """
-    from trimatte.cli.matte import OUTPUT_SUFFIXES, MatteJob, run_job
+    from trimatte.cli.jobs import MatteJob, run_job
+    from trimatte.cli.outputs import OUTPUT_SUFFIXES
 
     name = safe_filename(name)
     result: dict[str, Any] = {"name": name, "ok": False, "outputs": {}, "timings": {},
-                              "warnings": [], "error": None}
+                              "warnings": [], "error": None, "confidence": None}
     with tempfile.TemporaryDirectory(prefix="trimatte-task-") as tmp:
         folder = Path(tmp)
         inputs, outdir = folder / "in", folder / "out"
@@ -199,6 +202,13 @@ def matte_bytes(
             result["warnings"] = list(dict.fromkeys(
                 _clean(str(w.message), folder) for w in caught
                 if issubclass(w.category, TrimatteWarning)))
+            confidence = getattr(done, "confidence", None)
+            if confidence is not None:  # how far to trust an automatic trimap
+                result["confidence"] = {"score": round(float(confidence.score), 3),
+                                        "flags": list(confidence.flags),
+                                        "low": bool(confidence.low)}
+                if confidence.low:
+                    result["warnings"].append(f"{name}: low {confidence.describe()}")
             result["ok"] = True
         except TrimatteError as exc:
             result["error"] = _clean(str(exc), folder)
@@ -301,7 +311,7 @@ def refine_bytes(
             edited = apply_strokes(picture, current, strokes)
         except TrimatteError as exc:
             return {"name": name, "ok": False, "outputs": {}, "timings": {}, "warnings": [],
-                    "error": _clean(str(exc), folder)}
+                    "error": _clean(str(exc), folder), "confidence": None}
     _, encoded = cv2.imencode(".png", edited)
     wanted = list(dict.fromkeys([*wanted, "trimap"]))
     return matte_bytes(name, image, config, wanted, trimap=encoded.tobytes(), **kwargs)

@@ -206,6 +206,13 @@ async function showItem(id, item, file) {
       warn.textContent = `⚠ ${item.warnings.join("; ")}`;
       card.append(warn);
     }
+    if (item.confidence) {
+      const trust = document.createElement("p");
+      trust.className = item.confidence.low ? "msg error" : "msg muted";
+      trust.textContent = `confidence ${item.confidence.score.toFixed(2)}` +
+        (item.confidence.flags.length ? ` (${item.confidence.flags.join(", ")})` : "");
+      card.append(trust);
+    }
     card.append(stage, slider, actions);
   }
   const old = cards.get(item.index);
