@@ -68,7 +68,7 @@ def trimap_scores(trimap: np.ndarray, mask: np.ndarray) -> dict[str, float]:
 
 def run_alpha(sources, pairs, max_side):
     from trimatte.matting.closed_form import closed_form_alpha
-    from trimatte.models.saliency import predict_saliency
+    from trimatte.models.salient_net import predict_saliency
 
     rows = {name: [] for name in [*sources, "raw saliency"]}
     for pair in tqdm(pairs, desc="real alpha", file=sys.stderr):

@@ -48,7 +48,7 @@ def _check_usable(trimap: np.ndarray, peak: float, threshold: float, label: str)
 class AutoTrimap(Stage):
     """Whole-subject trimap with an adaptive band and a confidence estimate.
 
-    1. U²-Net-p saliency (:func:`trimatte.models.saliency.predict_saliency`);
+    1. U²-Net-p saliency (:func:`trimatte.models.salient_net.predict_saliency`);
     2. the most salient object is kept, and a second one only when it is strongly
        salient too (:func:`trimatte.trimap.completion.select_objects`);
     3. with ``complete``, parts attached to it that the net missed are added by
