@@ -21,6 +21,7 @@ from trimatte.io import (
     write_trimap,
 )
 from trimatte.pipeline import MatteState, Pipeline
+from trimatte.trimap.confidence import Confidence
 
 __all__ = ["MatteDone", "MatteJob", "run_job", "thumbnail_row", "write_output"]
 
@@ -37,10 +38,11 @@ class MatteJob:
 
 @dataclass
 class MatteDone:
-    """What a finished job hands back: stage timings and a contact-sheet row."""
+    """What a finished job hands back: stage timings, a contact-sheet row, the confidence."""
 
     timings: dict[str, float]
     row: dict[str, Any] | None
+    confidence: Confidence | None = None
 
 
 def run_job(pipeline: Pipeline, hints: dict[str, Any], job: MatteJob) -> MatteDone:
@@ -66,8 +68,11 @@ def run_job(pipeline: Pipeline, hints: dict[str, Any], job: MatteJob) -> MatteDo
             write_output(what, path, state)
         except OSError as exc:
             raise InputError(f"cannot write ({exc.strerror or exc})", path) from None
-    row = thumbnail_row(state, job.image.name) if job.thumbnail else None
-    return MatteDone(timings=dict(state.timings), row=row)
+    label = job.image.name
+    if state.confidence is not None:
+        label = f"{label}: {state.confidence.describe()}"
+    row = thumbnail_row(state, label) if job.thumbnail else None
+    return MatteDone(timings=dict(state.timings), row=row, confidence=state.confidence)
 
 
 def write_output(what: str, path: Path, state: MatteState) -> None:

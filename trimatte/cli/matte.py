@@ -156,6 +156,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="also write a PNG with one row per image: image | trimap | alpha | cutout",
     )
     p.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat a result with low confidence (an unsure subject, mostly unknown, a "
+        "second object, ...) as a failure: exit code 1 (for unattended batches)",
+    )
+    p.add_argument(
         "--workers",
         type=_workers,
         default=None,
@@ -363,6 +369,7 @@ def run(args: argparse.Namespace) -> int:
     workers = args.workers or default_workers()
     job_fn = functools.partial(run_job, pipeline, hints)
     rows: list[dict[str, Any]] = []
+    uncertain: list[str] = []  # low-confidence results, listed in the summary
     done, total = 0, len(jobs) + len(failed)
     start = time.perf_counter()
     try:
@@ -374,6 +381,15 @@ def run(args: argparse.Namespace) -> int:
                     log.info("%s: %s: %s", outcome.item.image.name, category, text)
             outcome.replay_logs()
             if outcome.ok:
+                confidence = outcome.value.confidence
+                if confidence is not None and confidence.low:
+                    message = f"{outcome.item.image}: low {confidence.describe()}"
+                    uncertain.append(message)
+                    if args.strict:
+                        failed.append(f"{message} (--strict)")
+                        report(f"{message} (--strict)")
+                        continue
+                    warn(f"{message}; check the result")
                 done += 1
                 if outcome.value.row is not None:
                     rows.append(outcome.value.row)
@@ -400,6 +416,10 @@ def run(args: argparse.Namespace) -> int:
             report(message)
         else:
             print(f"trimatte: contact sheet written to {args.contact_sheet}")
+    if uncertain and not args.strict:
+        print(f"trimatte: {len(uncertain)} result(s) with low confidence (--strict fails them):")
+        for message in uncertain:
+            print(f"  {message}")
     return _summary(done, total, outdir, failed, elapsed)
 
 
