@@ -92,7 +92,7 @@ def parse_keyframes(items: list[str]) -> dict[int, Path]:
 
 def make_pipeline(args: argparse.Namespace, needs_colour: bool, keyframes: dict):
     from trimatte.api import build_pipeline
-    from trimatte.cli.matte import parse_params
+    from trimatte.params import parse_params
     from trimatte.pipeline import Pipeline
 
     if args.pipeline:
