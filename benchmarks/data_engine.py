@@ -58,7 +58,8 @@ def main() -> int:
     engine = MattingEngine(split.train_foregrounds, split.train_backgrounds, size=args.size)
     dim = CompositionDataset(split.train_foregrounds, split.train_backgrounds,
                              out_size=args.size, crop_sizes=(args.size, args.size * 3 // 2,
-                                                             args.size * 2), max_side=640)
+                                                             args.size * 2), max_side=640,
+                             repeats=100)
     for make in (engine.sample, dim.__getitem__):  # warm-up: decode every photo once
         for index in range(max(len(split.train_backgrounds), 60)):
             make(index)

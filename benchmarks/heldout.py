@@ -59,11 +59,11 @@ def shrink(image: np.ndarray, alpha: np.ndarray, max_side: int):
             np.clip(cv2.resize(alpha, size, interpolation=cv2.INTER_AREA), 0, 1))
 
 
-def build(method: str, dim_weights: str | None, guided_weights: str | None = None):
-    if method == "guided":
-        return STAGES.build("guided", weights=guided_weights or "default")
-    if method == "guided-coarse":
-        return STAGES.build("guided", weights=guided_weights or "default", refine=False)
+def build(method: str, dim_weights: str | None, guided_weights: str | None = None,
+          guided_max_size: int | None = None):
+    if method in ("guided", "guided-coarse"):
+        return STAGES.build("guided", weights=guided_weights or "default",
+                            refine=method == "guided", max_size=guided_max_size)
     if method == "dim":
         return STAGES.build("dim", weights=dim_weights or "default")
     if method == "dim-coarse":
@@ -120,6 +120,7 @@ def main() -> int:
     parser.add_argument("--methods", default="closed-form,dim")
     parser.add_argument("--dim-weights", help="DIM checkpoint (default: the shipped one)")
     parser.add_argument("--guided-weights", help="guided checkpoint (default: the shipped one)")
+    parser.add_argument("--guided-max-size", type=int, help="guided stage's max_size")
     parser.add_argument("--band", type=int, default=10, help="trimap band in pixels")
     parser.add_argument("--trimaps", choices=("band", "wide"), default="band")
     parser.add_argument("--synthetic", type=Path, help="also score this held-out guide pool")
@@ -132,7 +133,8 @@ def main() -> int:
 
     split = shared_split(args.data)
     methods = args.methods.split(",")
-    stages = {m: build(m, args.dim_weights, args.guided_weights) for m in methods}
+    stages = {m: build(m, args.dim_weights, args.guided_weights, args.guided_max_size)
+              for m in methods}
     results: dict[str, dict[str, list[EvalRecord]]] = {
         m: {"real": [], "pseudo": []} for m in methods
     }

@@ -71,3 +71,17 @@ def test_checkpoint_round_trip(model, tmp_path):
     assert loaded.config["architecture"] == "guided"
     x, t, g = torch.rand(1, 3, 16, 16), torch.full((1, 1, 16, 16), 0.5), torch.rand(1, 1, 16, 16)
     torch.testing.assert_close(loaded(x, t, g)["alpha"], model(x, t, g)["alpha"])
+
+
+def test_shrunk_network_input_keeps_the_guide_where_nothing_is_corrected(model):
+    rng = np.random.default_rng(1)
+    image = rng.random((90, 120, 3)).astype(np.float32)
+    trimap = np.full((90, 120), 128, np.uint8)
+    trimap[:10] = 0
+    trimap[-10:] = 255
+    guide = rng.random((90, 120)).astype(np.float32)
+    alpha = predict_guided_alpha(model, image, trimap, guide, max_size=40)
+    unknown = trimap == 128
+    # an untrained model corrects nothing, at any scale: the full-resolution guide survives
+    np.testing.assert_allclose(alpha[unknown], guide[unknown], atol=1e-5)
+    assert (alpha[trimap == 0] == 0).all() and (alpha[trimap == 255] == 1).all()

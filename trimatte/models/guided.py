@@ -14,7 +14,7 @@ trimap, guide) predicts a correction ``delta``; the coarse alpha is
 second correction. Both output convolutions start at zero, so an untrained model
 returns the guide exactly: training can only move away from closed-form where the
 loss says so. Known trimap pixels are kept exact by the callers
-(:func:`~trimatte.models.dim.keep_known`).
+(:func:`~trimatte.models.dim.keep_known` in training).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from trimatte.models.dim import (
     ImageNormalizer,
     MattingUNet,
     RefinementCNN,
-    keep_known,
 )
 
 __all__ = ["GuidedMatting", "build_guided_net", "predict_guided_alpha"]
@@ -146,8 +145,14 @@ def predict_guided_alpha(
     refine: bool = True,
     context: int = 32,
     device: str | torch.device = "cpu",
+    max_size: int | None = None,
 ) -> np.ndarray:
     """Correct ``guide`` for one image, on the bounding box of the unknown region.
+
+    With ``max_size``, a box whose long side is larger is shrunk to it for the network
+    (the scale the network was trained at), and the network's *correction* (its alpha
+    minus the shrunk guide) is enlarged back and added to the full-resolution guide, so
+    the guide's fine detail is kept.
 
     Args:
         model: A trained :class:`GuidedMatting`.
@@ -157,6 +162,7 @@ def predict_guided_alpha(
         refine: Run the refinement CNN.
         context: Pixels of context around the unknown box.
         device: Where the network runs.
+        max_size: Longest side the network sees (None: full resolution).
 
     Returns:
         float32 ``(H, W)`` alpha in [0, 1]; known trimap pixels exact.
@@ -167,9 +173,20 @@ def predict_guided_alpha(
     if window is None:
         return alpha
     box = window.slices()
-    x = torch.from_numpy(np.ascontiguousarray(image[box].transpose(2, 0, 1)))[None].to(device)
-    t = torch.from_numpy(trimap[box].astype(np.float32) / 255.0)[None, None].to(device)
-    g = torch.from_numpy(np.ascontiguousarray(guide[box], np.float32))[None, None].to(device)
+    crop_image, crop_trimap, crop_guide = image[box], trimap[box], guide[box]
+    height, width = crop_trimap.shape
+    scale = 1.0
+    if max_size is not None and max(height, width) > max_size:
+        import cv2
+
+        scale = max_size / max(height, width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        crop_image = cv2.resize(crop_image, size, interpolation=cv2.INTER_AREA)
+        crop_guide = cv2.resize(crop_guide, size, interpolation=cv2.INTER_AREA)
+        crop_trimap = cv2.resize(crop_trimap, size, interpolation=cv2.INTER_NEAREST)
+    x = torch.from_numpy(np.ascontiguousarray(crop_image.transpose(2, 0, 1)))[None].to(device)
+    t = torch.from_numpy(crop_trimap.astype(np.float32) / 255.0)[None, None].to(device)
+    g = torch.from_numpy(np.ascontiguousarray(crop_guide, np.float32))[None, None].to(device)
     was_training = model.training
     model.eval()
     try:
@@ -177,8 +194,16 @@ def predict_guided_alpha(
             padded = [pad_to_multiple(v, model.stride) for v in (x, t, g)]
             pads = padded[0][1]
             out = model(padded[0][0], padded[1][0], padded[2][0], refine=refine)["alpha"]
-            out = keep_known(unpad(out, pads), t)
+            out = unpad(out, pads)
     finally:
         model.train(was_training)
-    alpha[box] = out[0, 0].float().cpu().numpy()
+    corrected = out[0, 0].float().cpu().numpy()
+    if scale != 1.0:
+        import cv2
+
+        correction = cv2.resize(corrected - crop_guide, (width, height),
+                                interpolation=cv2.INTER_LINEAR)
+        corrected = guide[box] + correction
+    known = trimap[box] != 128
+    alpha[box] = np.where(known, alpha[box], corrected)
     return np.clip(alpha, 0.0, 1.0)

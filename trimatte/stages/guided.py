@@ -24,6 +24,9 @@ class GuidedAlpha(Stage):
         epsilon: Closed-form matting's regulariser.
         refine: Run the refinement CNN.
         context: Pixels of context around the unknown band's bounding box.
+        max_size: Longest side the network sees; a larger unknown box is shrunk for
+            the network and its correction enlarged onto the full-resolution
+            closed-form alpha (None: full resolution).
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
     """
 
@@ -31,12 +34,14 @@ class GuidedAlpha(Stage):
     epsilon: float = 1e-7
     refine: bool = True
     context: int = 32
+    max_size: int | None = None
     device: str = "cpu"
     role = "alpha"
 
     def check_params(self) -> None:
         check_range(self.epsilon, "epsilon", self.owner, gt=0)
         check_range(self.context, "context", self.owner, ge=0)
+        check_range(self.max_size, "max_size", self.owner, ge=32)
 
     def run(self, state: MatteState) -> MatteState:
         import numpy as np
@@ -54,5 +59,6 @@ class GuidedAlpha(Stage):
             guide = trimap.astype(np.float32) / 255.0
         model = load_cached_model(self.weights, "guided", self.device)
         alpha = predict_guided_alpha(model, state.image, trimap, guide, refine=self.refine,
-                                     context=self.context, device=self.device)
+                                     context=self.context, device=self.device,
+                                     max_size=self.max_size)
         return state.replace(alpha=alpha)
