@@ -226,26 +226,42 @@ def map_in_order(
         bar.close()
 
 
+def _fill(
+    executor: ProcessPoolExecutor,
+    queue: deque,
+    pending: deque,
+    limit: int,
+    fn: Callable,
+    log_level: int,
+) -> None:
+    """Submit items from ``queue`` until ``limit`` are in flight (workers start on submit)."""
+    with _single_threaded_children():
+        while queue and len(pending) < limit:
+            item = queue.popleft()
+            try:
+                future = executor.submit(_call, fn, item, log_level)
+            except BrokenProcessPool:  # a worker died since; the caller starts a new pool
+                queue.appendleft(item)
+                return
+            pending.append((item, future))
+
+
 def _pooled(
     fn: Callable[[T], R], items: list[T], workers: int, log_level: int
 ) -> Iterator[Outcome[T, R]]:
     context = multiprocessing.get_context("spawn")
     queue = deque(items)
-    while queue:
+    while queue:  # one pass per pool; a pool whose worker died is replaced
         with _single_threaded_children():
             executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
         pending: deque[tuple[T, Future]] = deque()
         try:
-            with _single_threaded_children():  # workers start on submit
-                while queue and len(pending) < 2 * workers:
-                    item = queue.popleft()
-                    pending.append((item, executor.submit(_call, fn, item, log_level)))
+            _fill(executor, queue, pending, 2 * workers, fn, log_level)
             while pending:
-                item, future = pending[0]
+                item, future = pending.popleft()
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
-                    pending.popleft()
                     queue.extendleft(reversed([i for i, _ in pending]))
                     pending.clear()
                     yield Outcome(item, error=RuntimeError(
@@ -253,11 +269,7 @@ def _pooled(
                         "this item or one beside it"
                     ))
                     break
-                pending.popleft()
-                with _single_threaded_children():
-                    if queue:
-                        item = queue.popleft()
-                        pending.append((item, executor.submit(_call, fn, item, log_level)))
+                _fill(executor, queue, pending, 2 * workers, fn, log_level)
                 yield outcome
         except BaseException:  # KeyboardInterrupt, GeneratorExit: stop the workers now
             _stop(executor)
