@@ -12,6 +12,11 @@ from trimatte.pipeline import STAGES, MatteState, Pipeline
 DEFAULT_TRIMAP_METHOD = "salient"
 #: Alpha estimator of the default pipeline.
 DEFAULT_MATTING = "closed-form"
+#: Alpha stages that :func:`build_pipeline` wraps in the ``refined`` stage (base
+#: resolution plus full-resolution re-solves of uncertain patches) for large images.
+REFINED_ALPHA_STAGES = ("closed-form", "dim", "guided")
+#: Megapixels above which those stages run through ``refined`` by default.
+DEFAULT_REFINE_ABOVE = 6.0
 
 
 def build_pipeline(
@@ -23,6 +28,7 @@ def build_pipeline(
     background: str | None = None,
     trimap_params: dict[str, Any] | None = None,
     matting_params: dict[str, Any] | None = None,
+    refine_above: float | None = DEFAULT_REFINE_ABOVE,
 ) -> Pipeline:
     """A pipeline from stage names, as the CLI flags spell them.
 
@@ -37,9 +43,16 @@ def build_pipeline(
         background: Background for ``composite="composite"``: a colour or an image path.
         trimap_params: Parameters of the trimap source.
         matting_params: Parameters of the alpha stage.
+        refine_above: Megapixels above which the alpha stage (one of
+            :data:`REFINED_ALPHA_STAGES`) runs at a base resolution plus full-resolution
+            re-solves of its uncertain patches (the ``refined`` stage); ``None`` always
+            solves at full resolution.
     """
     stages = [STAGES.build(trimap_method or "given", **(trimap_params or {}))]
-    stages.append(STAGES.build(matting, **(matting_params or {})))
+    alpha = STAGES.build(matting, **(matting_params or {}))
+    if refine_above is not None and matting in REFINED_ALPHA_STAGES:
+        alpha = STAGES.build("refined", inner=alpha.to_dict(), above_megapixels=refine_above)
+    stages.append(alpha)
     if foreground:
         stages.append(STAGES.build(foreground))
     if composite == "composite":

@@ -36,6 +36,7 @@ import scipy.sparse.linalg
 
 from trimatte.errors import InputError, TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN, as_image, as_trimap
+from trimatte.matting import multilevel
 from trimatte.matting.laplacian import (
     _box_any,
     check_laplacian_parameters,
@@ -53,8 +54,10 @@ class SolveReport:
     """How a linear solve went (for logging and benchmarks).
 
     Attributes:
-        method: ``"lu32"``, ``"lu64"`` or ``"jacobi"``: the preconditioner used
-            (``"none"`` when the right-hand side is zero and nothing was solved).
+        method: ``"lu32"``, ``"lu64"``, ``"jacobi"`` or (systems over
+            :data:`trimatte.matting.multilevel.DIRECT_LIMIT` free pixels)
+            ``"block-jacobi"``: the preconditioner used (``"none"`` when the
+            right-hand side is zero and nothing was solved).
         iterations: CG iterations.
         residual: Final relative residual ``|b - A x| / |b|``.
         converged: Whether ``residual <= rtol``.
@@ -114,6 +117,11 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray, *, epsilon: float =
 
     started = time.perf_counter()
     free = free_pixels(unknown, r, weight)
+    coarse = None
+    large = np.count_nonzero(free) > multilevel.DIRECT_LIMIT
+    if large:
+        coarse = _coarse_alpha(image, trimap, epsilon=eps, window_radius=r, lambda_=weight,
+                               rtol=rtol)
     matrix, rhs = constrained_system(image, trimap, free, eps, r, weight)
     assembled = time.perf_counter()
     free_flat = np.flatnonzero(free)
@@ -122,7 +130,18 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray, *, epsilon: float =
     # right-hand side would make a relative residual meaningless for the unknowns.
     guess = alpha.reshape(-1)[free_flat].astype(np.float64)
     rhs -= matrix @ guess
-    correction, report = solve_spd(matrix, rhs, rtol=rtol)
+    if not large:
+        correction, report = solve_spd(matrix, rhs, rtol=rtol)
+    else:
+        start = (np.zeros_like(guess) if coarse is None
+                 else coarse.reshape(-1)[free_flat] - guess)
+        del coarse
+        correction, iterations, residual = multilevel.solve_large(
+            matrix, rhs, start, free_flat, image.shape[1], rtol=rtol)
+        report = SolveReport("block-jacobi", iterations, residual, residual <= rtol)
+        if not report.converged:
+            LOGGER.warning("closed-form: block-Jacobi CG stopped at residual %.1e after %d "
+                           "iterations; the matte may be inaccurate", residual, iterations)
     solution = guess + correction
     LOGGER.info(
         "closed-form %dx%d: %d free pixels, %d nonzeros, assembly %.2fs, solve %.2fs "
@@ -135,6 +154,20 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray, *, epsilon: float =
     alpha[foreground] = 1.0
     alpha[trimap == BACKGROUND] = 0.0
     return alpha
+
+
+def _coarse_alpha(image: np.ndarray, trimap: np.ndarray, **params: float) -> np.ndarray | None:
+    """The matte solved at half the size and upsampled (None when the half-size trimap
+    has lost its foreground or background)."""
+    from trimatte.matting.refine import downscale_inputs, upsample_alpha
+
+    shape = ((trimap.shape[0] + 1) // 2, (trimap.shape[1] + 1) // 2)
+    small_image, small_trimap = downscale_inputs(image, trimap, shape)
+    try:
+        small = closed_form_alpha(small_image, small_trimap, **params)
+    except TrimapError:
+        return None
+    return upsample_alpha(small, trimap)
 
 
 def _check_positive(value: float, name: str, *, allow_inf: bool) -> float:
@@ -167,12 +200,16 @@ def free_pixels(unknown: np.ndarray, window_radius: int, lambda_: float) -> np.n
 
 def constrained_system(image: np.ndarray, trimap: np.ndarray, free: np.ndarray,
                        epsilon: float, window_radius: int, lambda_: float,
+                       fixed: np.ndarray | None = None,
                        ) -> tuple[scipy.sparse.csr_matrix, np.ndarray]:
     """The SPD system ``A x = b`` for the alpha of the ``free`` pixels.
 
     ``A = L_FF + lambda_ * D`` and ``b = -L_FC t_C + lambda_ * D t`` where ``F`` are
-    the free pixels, ``C`` the fixed (known, not free) ones, ``t`` the trimap as 0/1
-    and ``D`` selects the known free pixels (none when ``lambda_`` is infinite).
+    the free pixels, ``C`` the fixed (not free) ones, ``t`` the trimap as 0/1 and
+    ``D`` selects the known free pixels (none when ``lambda_`` is infinite).  With
+    ``fixed`` given, the fixed pixels take its values instead of ``t`` (a Dirichlet
+    boundary, e.g. the current matte around a patch being re-solved); the soft
+    constraints still pull known free pixels to ``t``.
 
     Args:
         image: float ``(H, W, 3)``.
@@ -181,6 +218,7 @@ def constrained_system(image: np.ndarray, trimap: np.ndarray, free: np.ndarray,
             left out of it are held at 0.
         epsilon, window_radius: Laplacian parameters.
         lambda_: Constraint weight (``inf`` for hard constraints).
+        fixed: Optional float ``(H, W)`` alpha of the fixed pixels (only read there).
 
     Returns:
         ``(A, b)``: float64 CSR ``(n, n)`` and float64 ``(n,)`` with
@@ -198,10 +236,12 @@ def constrained_system(image: np.ndarray, trimap: np.ndarray, free: np.ndarray,
     in_system = inside & (column_index >= 0) & (values != 0)
     is_foreground = trimap.reshape(-1) == FOREGROUND
     target = is_foreground.astype(np.float64)
-    fixed_foreground = is_foreground[columns]
-    fixed_foreground &= inside
-    fixed_foreground &= column_index < 0
-    rhs = -np.einsum("ij,ij->i", values, fixed_foreground)
+    is_fixed = inside & (column_index < 0)
+    if fixed is None:
+        fixed_value = is_foreground[columns] & is_fixed
+    else:
+        fixed_value = np.where(is_fixed, np.asarray(fixed, np.float64).reshape(-1)[columns], 0.0)
+    rhs = -np.einsum("ij,ij->i", values, fixed_value)
     if not math.isinf(lambda_):
         known = trimap.reshape(-1)[free_flat] != UNKNOWN
         centre = values.shape[1] // 2

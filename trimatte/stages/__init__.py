@@ -10,6 +10,7 @@ from trimatte.stages.auto import AutoTrimap
 from trimatte.stages.deep import DIMAlpha, UNetTrimap
 from trimatte.stages.foreground import Composite, Cutout, MultilevelForeground
 from trimatte.stages.guided import GuidedAlpha
+from trimatte.stages.refined import RefinedAlpha
 from trimatte.stages.salient import SalientTrimap
 from trimatte.stages.trimap import GivenTrimap, GrabCutTrimap, TrimapBand, TrimapCleanup
 
@@ -24,6 +25,7 @@ __all__ = [
     "GrabCutTrimap",
     "GuidedAlpha",
     "MultilevelForeground",
+    "RefinedAlpha",
     "SalientTrimap",
     "TrimapBand",
     "TrimapCleanup",
