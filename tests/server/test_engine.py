@@ -66,3 +66,9 @@ def test_map_on_dask_is_map_in_order(tmp_path):
            for o in map_on_dask(square, range(6), workers=2, processes=False, progress=False)]
     assert got == expected
     assert got[3] == (3, None, ValueError)
+
+
+def test_run_times_out(engine):
+    with pytest.raises(TimeoutError):
+        engine.run(time.sleep, 1.0, timeout=0.1)
+    assert engine.run(square, 4, timeout=30) == 16

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from tests.server.conftest import FAST, disc_png, wait_job
+from trimatte.server.limits import Limits
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:
@@ -80,6 +81,17 @@ def test_job_bad_requests(client):
     response = client.post("/v1/jobs", files=[("files", ("x.zip", b"PK\x03\x04broken"))])
     assert response.status_code == 415
     assert client.get("/health").json()["queued_images"] == 0
+
+
+def test_zip_bomb_stops_at_the_request_limit(make_client):
+    client = make_client(limits=Limits(max_request_bytes=200_000, max_upload_bytes=100_000))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for i in range(5):  # ~100 bytes each packed, 90 kB each unpacked
+            archive.writestr(f"{i}.png", b"\x89PNG\r\n\x1a\n" + bytes(90_000))
+    assert len(buffer.getvalue()) < 5_000
+    response = client.post("/v1/jobs", files=[("files", ("bomb.zip", buffer.getvalue()))])
+    assert response.status_code == 413 and "unpacks to more than" in response.json()["detail"]
 
 
 def test_cancel_a_running_job(client):

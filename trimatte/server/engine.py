@@ -108,9 +108,19 @@ class Engine:
         """Submit one task; returns its ``distributed.Future`` (never deduplicated)."""
         return self.client.submit(fn, *args, pure=False, **kwargs)
 
-    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Submit one task and wait for its result (from a thread, not the event loop)."""
-        return self.submit(fn, *args, **kwargs).result()
+    def run(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None,
+            **kwargs: Any) -> Any:
+        """Submit one task and wait for its result (from a thread, not the event loop).
+
+        Raises:
+            TimeoutError: No result within ``timeout`` seconds (the task is cancelled).
+        """
+        future = self.submit(fn, *args, **kwargs)
+        try:
+            return future.result(timeout=timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
 
     def close(self) -> None:
         """Close the client and, for a local cluster, its workers."""

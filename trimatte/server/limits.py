@@ -69,6 +69,7 @@ class Limits:
         max_active_requests: Most single-image requests (``/v1/matte``, ``/v1/refine``)
             being processed at once; past it they get 503.
         retry_after_s: The Retry-After the server sends with a 503.
+        request_timeout_s: Longest wait for one single-image request (then 504).
     """
 
     max_upload_bytes: int = 25 * 2**20
@@ -78,10 +79,12 @@ class Limits:
     max_queued_images: int = 2000
     max_active_requests: int = 8
     retry_after_s: int = 5
+    request_timeout_s: int = 600
 
     def __post_init__(self) -> None:
         for name in ("max_upload_bytes", "max_request_bytes", "max_pixels", "max_files",
-                     "max_queued_images", "max_active_requests", "retry_after_s"):
+                     "max_queued_images", "max_active_requests", "retry_after_s",
+                     "request_timeout_s"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"must be at least 1, got {getattr(self, name)}", name)
 

@@ -105,6 +105,15 @@ def _state(request: Request) -> Any:
     return request.app.state
 
 
+def _run(state: Any, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """One task on the engine, waited for at most the request timeout (then 504)."""
+    timeout = state.settings.limits.request_timeout_s
+    try:
+        return state.engine.run(fn, *args, timeout=timeout, **kwargs)
+    except TimeoutError:
+        raise RequestRejected(f"no result within {timeout} s", "server", status=504) from None
+
+
 # ----------------------------------------------------------------------------- page, health
 
 
@@ -179,7 +188,7 @@ async def matte(
               "background_image": extra["background"] and extra["background"][1],
               "plate": extra["plate"] and extra["plate"][1], **hints}
     with state.gate.enter():
-        result = await run_in_threadpool(state.engine.run, matte_bytes, name, data, spec, wanted,
+        result = await run_in_threadpool(_run, state, matte_bytes, name, data, spec, wanted,
                                          **kwargs)
     if not result["ok"]:
         raise RequestRejected(result["error"], status=422)
@@ -227,8 +236,8 @@ async def refine(
     _, trimap_data = await read_image_upload(trimap, limits, "trimap")
     spec = resolve_pipeline(pipeline, config, wanted, given_trimap=True, background=background)
     with state.gate.enter():
-        result = await run_in_threadpool(state.engine.run, refine_bytes, name, data,
-                                         trimap_data, painted, spec, wanted)
+        result = await run_in_threadpool(_run, state, refine_bytes, name, data, trimap_data,
+                                         painted, spec, wanted)
     if not result["ok"]:
         raise RequestRejected(result["error"], status=422)
     return {"name": result["name"], "warnings": result["warnings"], "timings": result["timings"],
@@ -240,8 +249,13 @@ async def refine(
 # ----------------------------------------------------------------------------- batch jobs
 
 
-def _expand(name: str, data: bytes, limits: Limits) -> list[tuple[str, bytes | None, str | None]]:
-    """The images of one upload: itself, or the members of a zip (folders flattened)."""
+def _expand(name: str, data: bytes, limits: Limits, budget: list[int]
+            ) -> list[tuple[str, bytes | None, str | None]]:
+    """The images of one upload: itself, or the members of a zip (folders flattened).
+
+    ``budget`` holds the bytes the job may still take in; zip members are read with a
+    cap and counted against it, so a zip bomb stops at the request limit (413).
+    """
     if data[:4] != ZIP_MAGIC:
         return [_checked(name, data, limits)]
     try:
@@ -262,7 +276,12 @@ def _expand(name: str, data: bytes, limits: Limits) -> list[tuple[str, bytes | N
                               f"{limits.max_upload_bytes} bytes"))
                 continue
             with archive.open(info) as member:  # read capped: the header may lie
-                found.append(_checked(base, member.read(limits.max_upload_bytes + 1), limits))
+                content = member.read(limits.max_upload_bytes + 1)
+            budget[0] -= len(content)
+            if budget[0] < 0:
+                raise RequestRejected(f"unpacks to more than {limits.max_request_bytes} bytes",
+                                      name, status=413)
+            found.append(_checked(base, content, limits))
     return found
 
 
@@ -294,9 +313,10 @@ async def create_job(
     check_background(background)
     spec = resolve_pipeline(pipeline, config, wanted, background=background)
     images: list[tuple[str, bytes | None, str | None]] = []
+    budget = [limits.max_request_bytes]
     for upload in files:
         name, data = await read_upload(upload, limits, "file")
-        images.extend(_expand(name, data, limits))
+        images.extend(_expand(name, data, limits, budget))
         if len(images) > limits.max_files:
             raise RequestRejected(f"more than {limits.max_files} images in one job", "files",
                                   status=413)
