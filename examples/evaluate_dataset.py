@@ -22,8 +22,7 @@ import numpy as np
 from trimatte.evaluation import EvalRecord, format_table, pair_samples
 from trimatte.io import read_alpha, read_image, read_trimap
 from trimatte.metrics import compute_metrics
-from trimatte.pipeline import MatteState
-from trimatte.pipeline import STAGES
+from trimatte.pipeline import STAGES, MatteState
 from trimatte.trimap.morphology import trimap_from_alpha
 
 AM2K = Path(__file__).resolve().parents[2] / "shared" / "data" / "am2k"
