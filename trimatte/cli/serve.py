@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         from trimatte.server.engine import Engine
 
         settings = settings_from(args)
-        Engine(settings.scheduler, settings.workers)  # checks the flags before starting
+        engine = Engine(settings.scheduler, settings.workers, processes=settings.processes)
     except ImportError as exc:
         report(f"the server needs FastAPI, Uvicorn and Dask ({exc}); pip install -e '.[dev]'")
         return EXIT_USAGE
@@ -124,7 +124,16 @@ def run(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host) and not settings.token:
         warn(f"listening on {args.host} without --token: anyone who can reach this port "
              "can use the server")
-    print(f"trimatte: serving on http://{args.host}:{args.port}/ (API docs at /docs), "
-          f"jobs in {settings.jobs_dir}", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    try:
+        engine.start()  # before serving: a scheduler that cannot be reached is one line
+    except InputError as exc:
+        report(str(exc))
+        return EXIT_USAGE
+    try:
+        print(f"trimatte: serving on http://{args.host}:{args.port}/ (API docs at /docs), "
+              f"Dask: {engine.describe()}, jobs in {settings.jobs_dir}", flush=True)
+        uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port,
+                    log_level="warning")
+    finally:
+        engine.close()
     return 0

@@ -83,8 +83,8 @@ class Engine:
                 self._client = Client(self._cluster, set_as_default=False)
             else:
                 try:
-                    self._client = Client(self.scheduler, timeout="20s", set_as_default=False)
-                except OSError as exc:
+                    self._client = Client(self.scheduler, timeout="10s", set_as_default=False)
+                except (OSError, TimeoutError) as exc:
                     raise InputError(f"cannot reach the Dask scheduler ({exc})",
                                      self.scheduler) from None
         log.info("dask engine: %s", self.describe())
