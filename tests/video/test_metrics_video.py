@@ -18,12 +18,16 @@ def _square(x: int, size: int = 20) -> np.ndarray:
 def test_dtssd_is_zero_for_a_static_error_and_counts_flicker():
     gt0, gt1 = _square(4), _square(6)
     assert dtssd(gt0, gt1, gt0, gt1) == 0.0
-    offset = 0.1  # the same error in both frames: no temporal error
-    assert dtssd(gt0 * 0.9, gt1 * 0.9, gt0, gt1) == pytest.approx(0.0, abs=1e-6)
+    static = np.zeros_like(gt0)
+    static[0:3, 0:3] = 0.2  # the same error at the same pixels in both frames
+    assert dtssd(gt0 + static, gt1 + static, gt0, gt1) == pytest.approx(0.0, abs=1e-6)
     flicker = gt1.copy()
     flicker[0, 0] = 0.5
     assert dtssd(gt0, flicker, gt0, gt1) == pytest.approx(0.5)
-    assert offset > 0
+    # an error that moves with the subject is a temporal error for dtSSD
+    moving0, moving1 = gt0.copy(), gt1.copy()
+    moving0[10, 4] = moving1[10, 6] = 0.5
+    assert dtssd(moving0, moving1, gt0, gt1) == pytest.approx(np.sqrt(0.5))
 
 
 def test_messddt_follows_the_motion():
