@@ -169,6 +169,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="worker processes for several images (default: the number of cores); "
         "outputs and messages are the same for any N",
     )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the images as tasks on this Dask scheduler (the engine of trimatte "
+        "serve) instead of local processes; every worker must see the input and output "
+        "folders at the same paths",
+    )
     p.set_defaults(run=run)
 
 
@@ -371,9 +378,20 @@ def run(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     uncertain: list[str] = []  # low-confidence results, listed in the summary
     done, total = 0, len(jobs) + len(failed)
+    if getattr(args, "scheduler", None):
+        from trimatte.server.batch import map_on_dask
+
+        try:
+            outcomes = map_on_dask(job_fn, jobs, scheduler=args.scheduler, desc="matting",
+                                   unit="img")
+        except InputError as exc:
+            report(str(exc))
+            return EXIT_USAGE
+    else:
+        outcomes = map_in_order(job_fn, jobs, workers=workers, desc="matting", unit="img")
     start = time.perf_counter()
     try:
-        for outcome in map_in_order(job_fn, jobs, workers=workers, desc="matting", unit="img"):
+        for outcome in outcomes:
             for category, text in outcome.warnings:
                 if category.startswith("trimatte."):
                     warn(text)

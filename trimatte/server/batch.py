@@ -57,38 +57,50 @@ def map_on_dask(
         unit: Unit of the progress bar.
         progress: Show the progress bar (for two items or more).
 
-    Yields:
-        :class:`trimatte.batch.Outcome` per item, in the order of ``items``; a task
-        that could not run at all (a worker lost) is an outcome with that error.
+    Returns:
+        An iterator of :class:`trimatte.batch.Outcome`, one per item, in the order of
+        ``items``; a task that could not run at all (a worker lost) is an outcome with
+        that error. The engine starts before this returns and closes when the iterator
+        is exhausted or closed.
+
+    Raises:
+        InputError: A malformed or unreachable scheduler address.
     """
+    items = list(items)
+    engine = Engine(scheduler, min(workers or len(items), len(items)) if not scheduler
+                    else None, processes=processes)
+    if items:
+        engine.start()  # now, so that a scheduler that cannot be reached is an InputError here
+    return _stream(engine, fn, items, window, desc, unit, progress)
+
+
+def _stream(engine: Engine, fn: Callable, items: list, window: int | None, desc: str | None,
+            unit: str, progress: bool) -> Iterator[Any]:
     from tqdm import tqdm
 
     from trimatte.batch import Outcome, _call
 
-    items = list(items)
     if not items:
         return
     log_level = logging.getLogger().getEffectiveLevel()
-    engine = Engine(scheduler, min(workers or len(items), len(items)) if not scheduler
-                    else None, processes=processes)
     bar = tqdm(total=len(items), desc=desc, unit=unit, disable=not progress or len(items) < 2)
     try:
-        with engine:
-            size = window or 2 * max(1, engine.n_workers())
-            jobs = ((index, _args(fn, item, log_level)) for index, item in enumerate(items))
-            done: dict[int, Any] = {}
-            following = 0
-            for index, outcome, error in map_bounded(engine, _call, jobs, size):
-                if error is not None:
-                    outcome = Outcome(items[index], error=RuntimeError(
-                        f"the Dask task failed ({type(error).__name__}: {error})"))
-                done[index] = outcome
-                bar.update()
-                while following in done:
-                    yield done.pop(following)
-                    following += 1
+        size = window or 2 * max(1, engine.n_workers())
+        jobs = ((index, _args(fn, item, log_level)) for index, item in enumerate(items))
+        done: dict[int, Any] = {}
+        following = 0
+        for index, outcome, error in map_bounded(engine, _call, jobs, size):
+            if error is not None:
+                outcome = Outcome(items[index], error=RuntimeError(
+                    f"the Dask task failed ({type(error).__name__}: {error})"))
+            done[index] = outcome
+            bar.update()
+            while following in done:
+                yield done.pop(following)
+                following += 1
     finally:
         bar.close()
+        engine.close()
 
 
 def _args(fn: Callable, item: Any, log_level: int) -> Callable[[], tuple[tuple, dict]]:
