@@ -70,3 +70,13 @@ def test_folder_of_frames(tmp_path, clips):
     write_image(tmp_path / "f999.png", np.zeros((5, 5, 3), np.float32))
     with pytest.raises(InputError, match=r"f999\.png"):
         list(open_source(tmp_path))
+
+
+def test_shipped_example_clip():
+    from tests.conftest import REPO
+
+    clip = REPO / "examples" / "data" / "clip.mp4"
+    assert clip.stat().st_size < 300_000
+    with open_source(clip) as source:
+        assert (source.info.width, source.info.height, source.info.has_audio) == (256, 192, True)
+        assert sum(1 for _ in source) == 24

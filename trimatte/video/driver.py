@@ -444,6 +444,8 @@ def matte_video(
         report.outputs = sinks.close(partial=False)
     report.seconds = _time.perf_counter() - start_time
     _warn_empty(processor.empty_reasons)
+    if options.active or processor.source is None:
+        _warn_untrusted(report.confidence, start)
     return report
 
 
@@ -455,6 +457,24 @@ def _written_alpha(specs: list[OutputSpec], index: int, shape: tuple[int, int]) 
             if alpha.shape == shape:
                 return alpha
     return np.zeros(shape, np.float32)
+
+
+#: Mean flow trust over the band below which a frame is reported as not tracked.
+LOW_CONFIDENCE = 0.1
+
+
+def _warn_untrusted(confidence: list[float], first: int) -> None:
+    """One warning listing the frames where the flow could not be trusted at the edges."""
+    low = [first + i for i, c in enumerate(confidence) if c < LOW_CONFIDENCE]
+    if low:
+        shown = ", ".join(str(i) for i in low[:10]) + (" ..." if len(low) > 10 else "")
+        warnings.warn(
+            f"{len(low)} frame(s) ({shown}): the optical flow could not be trusted around "
+            "the subject's edge (fast motion, a cut or occlusion); trimaps and smoothing fell "
+            "back to each frame's own result there (VideoReport.confidence)",
+            TrimatteWarning,
+            stacklevel=3,
+        )
 
 
 def _warn_empty(reasons: dict[int, str]) -> None:
