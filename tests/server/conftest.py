@@ -9,9 +9,6 @@ import cv2
 import numpy as np
 import pytest
 
-pytest.importorskip("fastapi", reason="the server needs fastapi (pip install -e '.[dev]')")
-pytest.importorskip("distributed", reason="the server needs dask[distributed]")
-
 #: A fast pipeline for tests: GrabCut trimap from a rectangle, GrabCut's hard alpha.
 FAST = {"pipeline": "grabcut-hard", "rect": "8,8,40,40"}
 

@@ -15,11 +15,11 @@ once; results come back as they finish.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from trimatte.batch import default_workers
 from trimatte.errors import InputError
 
 log = logging.getLogger("trimatte.server")
@@ -53,7 +53,7 @@ class Engine:
         if workers is not None and int(workers) < 1:
             raise InputError(f"must be at least 1, got {workers}", "--workers")
         self.scheduler = scheduler
-        self.workers = int(workers) if workers else (os.cpu_count() or 1)
+        self.workers = int(workers) if workers else default_workers()
         self.processes = processes
         self.threads_per_worker = threads_per_worker
         self._client: Any = None
