@@ -98,18 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--radius", type=int, default=2, help="temporal radius (flow mode)")
     parser.add_argument("--mode", default="flow", choices=("flow", "ofd"))
     parser.add_argument("--quick", action="store_true", help="16 frames, synthetic clip only")
+    parser.add_argument("--clips", default="synthetic,noisy,am2k",
+                        help="comma-separated clips among synthetic, noisy, am2k")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     frames = 16 if args.quick else args.frames
     specs = {"synthetic": ClipSpec(width=width, height=height, frames=frames, seed=3),
              "noisy": ClipSpec(width=width, height=height, frames=frames, seed=3, noise=0.05)}
     crfs = {"synthetic": 14, "noisy": 28, "am2k": 14}
-    clips = {"synthetic": (None, None, None)}
-    if not args.quick:
-        clips["noisy"] = (None, None, None)
-    if not args.quick and (SHARED / "README.md").is_file():
+    wanted = ["synthetic"] if args.quick else [c.strip() for c in args.clips.split(",")]
+    clips = {name: (None, None, None) for name in ("synthetic", "noisy") if name in wanted}
+    if "am2k" in wanted and (SHARED / "README.md").is_file():
         clips["am2k"] = am2k_layers(SHARED)
-    elif not args.quick:
+    elif "am2k" in wanted:
         print(f"note: {SHARED} is absent; the AM-2k clip is skipped")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
