@@ -279,7 +279,8 @@ class _Processor:
             self.report.empty_frames.append(item.frame.index)
         prev = self.window.items.get(item.frame.index - 1)
         band = item.trimap == 128
-        if prev is not None and band.any():
+        uses_flow = self.options.active or self.source is None
+        if prev is not None and band.any() and uses_flow:
             item.confidence = float(self.window.trust(item.frame.index, prev.frame.index)[band]
                                     .mean())
 
