@@ -58,7 +58,7 @@ def test_empty_scene_is_a_clear_error() -> None:
 
 def test_salient_stage_also_reports_confidence() -> None:
     image, alpha, _, _ = make_disc_scene(size=64, radius=18, soft=2)
-    state = SalientTrimap(band=2).run(MatteState(image=image, hints={"saliency": alpha}))
+    state = SalientTrimap(band_radius=2).run(MatteState(image=image, hints={"saliency": alpha}))
     assert isinstance(state.confidence, Confidence)
     assert EMPTY not in state.confidence.flags
 

@@ -13,6 +13,7 @@ from trimatte.trimap.band import (
     boundary,
     colour_ambiguity,
     edge_lines,
+    mark_uncertain,
     transition_width,
     variable_band_trimap,
 )
@@ -129,3 +130,21 @@ def test_bad_mask_is_a_clear_error(bad) -> None:
 
     with pytest.raises(InputError):
         boundary(bad)
+
+
+def test_mark_uncertain_opens_unsure_pixels_connected_to_the_subject() -> None:
+    mask = square(64, 16, 48)
+    saliency = mask.astype(np.float32)
+    saliency[20:24, 20:24] = 0.6  # unsure inside the subject
+    saliency[16:48, 48:52] = 0.3  # faint fringe touching the subject
+    saliency[2:6, 2:6] = 0.3  # faint blob far away
+    trimap = trimap_from_mask(mask, 0)
+    added = np.zeros_like(mask)
+    added[48:52, 20:30] = True
+    marked = mark_uncertain(trimap, saliency, mask, added=added)
+    assert np.all(marked[20:24, 20:24] == 128)
+    assert np.all(marked[16:48, 48:52] == 128)
+    assert np.all(marked[2:6, 2:6] == 0)
+    assert np.all(marked[48:52, 20:30] == 128)
+    assert marked[30, 30] == 255 and marked[60, 60] == 0
+    assert trimap[20, 20] == 255  # input untouched

@@ -15,7 +15,12 @@ from trimatte.errors import TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND, check_same_size
 from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
-from trimatte.trimap.band import BandParams, band_radius, variable_band_trimap
+from trimatte.trimap.band import (
+    BandParams,
+    band_radius,
+    mark_uncertain,
+    variable_band_trimap,
+)
 from trimatte.trimap.completion import complete_subject, select_objects
 from trimatte.trimap.confidence import estimate_confidence
 from trimatte.trimap.saliency import check_saliency
@@ -53,8 +58,11 @@ class AutoTrimap(Stage):
        salient too (:func:`trimatte.trimap.completion.select_objects`);
     3. with ``complete``, parts attached to it that the net missed are added by
        saliency-seeded GrabCut (:func:`trimatte.trimap.completion.complete_subject`);
-    4. an unknown band whose radius follows the edge: wide on soft, textured or
-       ambiguous edges, narrow on hard ones (:mod:`trimatte.trimap.band`);
+    4. an unknown band whose radius follows the edge: wide where the saliency edge is
+       soft, narrow on hard edges (:mod:`trimatte.trimap.band`); pixels the net was
+       unsure about (saliency strictly between 0.05 and 0.95, connected to the subject)
+       and pixels added by completion are unknown too
+       (:func:`trimatte.trimap.band.mark_uncertain`), so the matting solver decides them;
     5. a :class:`~trimatte.trimap.confidence.Confidence` in ``state.confidence``.
 
     Writes ``trimap``, ``mask`` (the completed hard mask), ``confidence`` and
@@ -121,6 +129,8 @@ class AutoTrimap(Stage):
                             texture_gain=self.texture_gain,
                             ambiguity_gain=self.ambiguity_gain)
         trimap = variable_band_trimap(mask, band_radius(image, mask, saliency, params))
+        added = mask & ~selection.mask if self.complete else None
+        trimap = mark_uncertain(trimap, saliency, mask, added=added)
         confidence = estimate_confidence(
             trimap, saliency=saliency, mask=mask, salient=selection.mask,
             second_strength=selection.second_strength, threshold=self.threshold,

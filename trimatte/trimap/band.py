@@ -54,10 +54,10 @@ class BandParams:
         high: Saliency below which a pixel is not sure foreground.
     """
 
-    r_min: float = 0.004
+    r_min: float = 0.008
     r_max: float = 0.03
     soft_gain: float = 0.5
-    texture_gain: float = 1.0
+    texture_gain: float = 0.0
     lines_full: float = 6.0
     ambiguity_gain: float = 0.0
     low: float = 0.05
@@ -232,12 +232,50 @@ def variable_band_trimap(mask: np.ndarray, radius: np.ndarray) -> np.ndarray:
     return trimap
 
 
+def mark_uncertain(trimap: np.ndarray, saliency: np.ndarray, mask: np.ndarray, *,
+                   low: float = 0.05, high: float = 0.95,
+                   added: np.ndarray | None = None) -> np.ndarray:
+    """Make unknown what the saliency net (or the completion) was unsure about.
+
+    * mask pixels with saliency below ``high``;
+    * pixels outside the mask with saliency above ``low`` that connect (8-connected,
+      through such pixels or the band) to the mask -- a faint blob far from the
+      subject stays background;
+    * ``added`` pixels (joined by colour-based completion, not by the net): the
+      matting solver decides them from the colours.
+
+    Args:
+        trimap: uint8 ``(H, W)`` trimap (0/128/255), e.g. from :func:`variable_band_trimap`.
+        saliency: float32 ``(H, W)`` in [0, 1].
+        mask: bool ``(H, W)`` hard mask the trimap was drawn around.
+        low: Saliency at or below which a pixel is sure background.
+        high: Saliency at or above which a pixel is sure foreground.
+        added: bool ``(H, W)`` pixels added by completion, or None.
+
+    Returns:
+        uint8 ``(H, W)`` trimap (a new array).
+    """
+    trimap = trimap.copy()
+    unknown = trimap == UNKNOWN
+    unknown |= mask & (saliency < high)
+    faint = ~mask & (saliency > low)
+    _, labels = cv2.connectedComponents((mask | faint | unknown).astype(np.uint8),
+                                        connectivity=8)
+    touching = np.unique(labels[mask])
+    unknown |= faint & np.isin(labels, touching[touching > 0])
+    if added is not None:
+        unknown |= added
+    trimap[unknown] = UNKNOWN
+    return trimap
+
+
 __all__ = [
     "BandParams",
     "band_radius",
     "boundary",
     "colour_ambiguity",
     "edge_lines",
+    "mark_uncertain",
     "transition_width",
     "variable_band_trimap",
 ]
