@@ -146,7 +146,7 @@ def estimate_confidence(
     penalties[SECOND_OBJECT] = _ramp(second_strength, 0.1, 0.4, 0.6)
     sides = border_sides(mask)
     details["border_sides"] = float(sides)
-    penalties[TOUCHES_BORDER] = (0.0, 0.1, 0.3, 0.45, 0.6)[sides]
+    penalties[TOUCHES_BORDER] = (0.0, 0.1, 0.2, 0.35, 0.5)[sides]
     penalties[WHOLE_IMAGE] = _ramp(area, 0.7, 0.95, 0.8)
 
     score = 1.0
