@@ -11,6 +11,7 @@ from trimatte.stages.deep import DIMAlpha, UNetTrimap
 from trimatte.stages.foreground import Composite, Cutout, MultilevelForeground
 from trimatte.stages.guided import GuidedAlpha
 from trimatte.stages.refined import RefinedAlpha
+from trimatte.stages.plate import PlateAlpha, PlateForeground, PlateTrimap
 from trimatte.stages.salient import SalientTrimap
 from trimatte.stages.trimap import GivenTrimap, GrabCutTrimap, TrimapBand, TrimapCleanup
 
@@ -25,6 +26,9 @@ __all__ = [
     "GrabCutTrimap",
     "GuidedAlpha",
     "MultilevelForeground",
+    "PlateAlpha",
+    "PlateForeground",
+    "PlateTrimap",
     "RefinedAlpha",
     "SalientTrimap",
     "TrimapBand",
