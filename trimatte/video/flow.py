@@ -142,8 +142,8 @@ def flow_confidence(
     frame_a: np.ndarray,
     frame_b: np.ndarray,
     *,
-    fb_tolerance: float = 1.0,
-    photo_tolerance: float = 24.0,
+    fb_tolerance: float = 2.5,
+    photo_tolerance: float = 40.0,
 ) -> np.ndarray:
     """How far each warped pixel of frame b into frame a can be trusted.
 
