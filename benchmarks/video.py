@@ -140,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         for label, s in (("per-frame", off), (args.mode, on), ("oracle", best)):
             extra = ""
             if s is not off:
-                change = (on["dtSSD"] - off["dtSSD"]) / off["dtSSD"] * 100
-                extra = f"   {change:+8.1f} %    {on['SAD'] / off['SAD']:8.3f}"
+                change = (s["dtSSD"] - off["dtSSD"]) / off["dtSSD"] * 100
+                extra = f"   {change:+8.1f} %    {s['SAD'] / off['SAD']:8.3f}"
             print(f"{clip_name:<10} {name:<34} {label:<9} {s['SAD']:8.3f} {s['MSE']:9.5f} "
-                  f"{s['dtSSD']:8.3f} {s['MESSDdt']:9.3f} {s['fps']:6.1f}{extra}")
+                  f"{s['dtSSD']:8.3f} {s['MESSDdt']:9.3f} {s['fps']:6.2f}{extra}")
     print("\nSAD/MSE per frame over the whole frame; dtSSD/MESSDdt mean over frame pairs "
           "(trimatte.metrics); fps of the whole run; oracle: per-frame mattes smoothed with "
           "the exact motion (an upper bound for motion-compensated smoothing).")
