@@ -21,7 +21,7 @@ every image whose sorted index % ``--every`` == 0 (binary masks: whole-image SAD
 there measures "finds the whole subject", soft edges cost a little).
 
     python benchmarks/auto_trimap.py [--sets am2k,portraits,sod] [--every 5]
-        [--methods raw,salient,auto,peer] [--max-side 0] [--limit N] [--json FILE]
+        [--methods raw,salient,auto,peer] [--max-side 0] [--skip N] [--limit N] [--json FILE]
 
 Prints one table per set; tqdm progress on stderr; exit code 2 without ../shared.
 """
@@ -206,6 +206,7 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=5,
                         help="portraits/SOD: images whose sorted index %% N == 0 (held out)")
     parser.add_argument("--limit", type=int, default=0, help="at most N images per set")
+    parser.add_argument("--skip", type=int, default=0, help="skip the first N images of a set")
     parser.add_argument("--max-side", type=int, default=0, help="downscale (0: full size)")
     parser.add_argument("--per-image", action="store_true", help="print every image's SAD")
     parser.add_argument("--json", type=Path, help="also write every record as JSON")
@@ -232,6 +233,7 @@ def main() -> int:
           "sec/img includes the saliency network; low conf = confidence < 0.5")
     for set_name in args.sets.split(","):
         items = loaders[set_name]()
+        items = items[args.skip:]
         if args.limit:
             items = items[: args.limit]
         rows = run_set(set_name, items, methods, args, peer)
