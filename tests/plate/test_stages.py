@@ -34,6 +34,7 @@ def test_pipeline_with_plate_hint_and_with_path(tmp_path):
     assert np.abs(state.alpha - scene.alpha).mean() < 0.01
     assert state.composite.shape == (*scene.alpha.shape, 4)
     assert 0.7 < state.hints["confidence"] <= 1.0
+    assert not state.confidence.low and state.confidence.flags == ()
     assert state.hints["confidence_map"].shape == scene.alpha.shape
     # The plate as a file, named by the stage's parameter.
     path = write_image(tmp_path / "plate.png", scene.plate)
@@ -65,6 +66,7 @@ def test_uncertain_warning_when_subject_colour_equals_plate():
     assert issubclass(PlateUncertainWarning, TrimatteWarning)
     assert state.hints["confidence"] < 0.95  # ~1.0 for a subject unlike the plate
     assert state.hints["confidence_map"].min() < 0.5
+    assert state.confidence.low and "subject like plate" in state.confidence.flags
 
 
 def test_missing_plate_is_a_clear_error():

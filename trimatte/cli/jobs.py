@@ -34,6 +34,7 @@ class MatteJob:
     trimap: Path | None
     outputs: tuple[tuple[str, Path], ...]
     thumbnail: bool = False
+    plate: Path | None = None  # --background-plate for this image
 
 
 @dataclass
@@ -55,6 +56,8 @@ def run_job(pipeline: Pipeline, hints: dict[str, Any], job: MatteJob) -> MatteDo
     """
     image = read_image(job.image)
     trimap = read_trimap(job.trimap) if job.trimap is not None else None
+    if job.plate is not None:
+        hints = {**hints, "plate": str(job.plate), "source": str(job.image)}
     try:
         state = pipeline(image, trimap, **hints)
     except InputError as exc:

@@ -128,6 +128,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="parameter of the matting stage, e.g. epsilon=1e-6 (repeatable)",
     )
     p.add_argument(
+        "--background-plate",
+        metavar="FILE_OR_DIR",
+        help="photo(s) of the empty scene (a clean plate): one file for every image, or a "
+        "folder with <name>.<ext> or <name>_plate.<ext> per image. Switches the default "
+        "stages to plate, plate-alpha and plate-foreground (a given --trimap, --trimap-method "
+        "or --matting still wins)",
+    )
+    p.add_argument(
         "--rect",
         metavar="X,Y,W,H",
         help="GrabCut rectangle around the subject (pixels), for --trimap-method grabcut",
@@ -223,10 +231,16 @@ def make_pipeline(args: argparse.Namespace, wanted: list[str]) -> Pipeline:
     if args.background is not None:
         check_background(args.background)
     if not args.pipeline:
+        plate = bool(getattr(args, "background_plate", None))
+        method = args.trimap_method
+        if plate and method == DEFAULT_TRIMAP_METHOD:
+            method = "plate"
+        matting = "plate-alpha" if plate and args.matting == DEFAULT_MATTING else args.matting
         pipeline = build_pipeline(
-            trimap_method="given" if args.trimap else args.trimap_method,
-            matting=args.matting,
-            foreground="multilevel-foreground" if needs_fg else None,
+            trimap_method="given" if args.trimap else method,
+            matting=matting,
+            foreground=("plate-foreground" if plate else "multilevel-foreground")
+            if needs_fg else None,
             composite="composite" if "composite" in wanted else None,
             background=args.background or "white",
             trimap_params=parse_params(args.trimap_param, "--trimap-param"),
@@ -284,19 +298,42 @@ def background_files(pipeline: Pipeline) -> list[Path]:
 # ----------------------------------------------------------------------------- the run
 
 
+def plate_for(image: Path, plate: str | None) -> Path | None:
+    """The ``--background-plate`` for ``image``: the file, or ``<stem>[_plate].*`` in the folder.
+
+    Raises:
+        InputError: The plate is missing (naming the image and the folder).
+    """
+    from trimatte.io import find_by_stem
+
+    if plate is None:
+        return None
+    path = Path(plate)
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise InputError("file or folder not found", f"--background-plate {plate}")
+    found = find_by_stem(path, image.stem) or find_by_stem(path, f"{image.stem}_plate")
+    if found is None:
+        raise InputError(f"no plate {image.stem}.* or {image.stem}_plate.* in {path}", image)
+    return found
+
+
 def plan_jobs(
-    images: list[Path], trimap: Path | None, outdir: Path, wanted: list[str], thumbnail: bool
+    images: list[Path], trimap: Path | None, outdir: Path, wanted: list[str], thumbnail: bool,
+    plate: str | None = None,
 ) -> tuple[list[MatteJob], list[str]]:
-    """One job per image; images without a trimap in the ``--trimap`` folder fail here."""
+    """One job per image; images without a trimap (or plate) in the given folder fail here."""
     jobs, problems = [], []
     for image in images:
         try:
             image_trimap = trimap_for(image, trimap)
+            image_plate = plate_for(image, plate)
         except InputError as exc:
             problems.append(str(exc))
             continue
         outputs = tuple((w, outdir / f"{image.stem}{OUTPUT_SUFFIXES[w]}") for w in wanted)
-        jobs.append(MatteJob(image, image_trimap, outputs, thumbnail))
+        jobs.append(MatteJob(image, image_trimap, outputs, thumbnail, image_plate))
     return jobs, problems
 
 
@@ -313,6 +350,8 @@ def check_targets(
         inputs.add(job.image)
         if job.trimap is not None:
             inputs.add(job.trimap)
+        if job.plate is not None:
+            inputs.add(job.plate)
     check_folder(outdir, "output folder")
     targets: dict[Path, str] = {}
     for job in jobs:
@@ -356,7 +395,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         trimap = trimap_folder_or_file(args.trimap, len(images))
         check_unique_stems(images)
-        jobs, problems = plan_jobs(images, trimap, outdir, wanted, bool(args.contact_sheet))
+        plate = getattr(args, "background_plate", None)
+        if plate is not None and not Path(plate).exists():
+            raise InputError("file or folder not found", f"--background-plate {plate}")
+        jobs, problems = plan_jobs(images, trimap, outdir, wanted, bool(args.contact_sheet),
+                                   plate)
         for line in problems:
             report(line)
         failed += problems

@@ -11,9 +11,12 @@ or from the stage's ``path`` parameter. The ``plate`` stage leaves the matched
 plate in the hints for the later stages (``plate_background``, ``plate_scale``),
 and its findings: ``plate_alignment``, ``plate_exposure``, ``plate_noise``,
 ``confidence_map`` (float32 HxW in [0, 1]) and ``confidence`` (a float: the mean
-confidence over the unknown region). The other two stages match the plate
-themselves when no ``plate`` stage ran (for example with a given trimap), so each
-composes with any other stage: ``plate`` → ``closed-form`` or ``dim`` works too.
+confidence over the unknown region); the state's ``confidence`` is a
+:class:`~trimatte.trimap.confidence.Confidence` flagged ``"subject like plate"``
+(low, so ``trimatte matte --strict`` fails it) when the warning is given. The
+other two stages match the plate themselves when no ``plate`` stage ran (for
+example with a given trimap), so each composes with any other stage: ``plate``
+→ ``closed-form`` or ``dim`` works too.
 
 Where the subject's colour equals the plate's, the result is uncertain: a
 :class:`PlateUncertainWarning` is issued and ``confidence`` is low.
@@ -79,6 +82,26 @@ def ensure_background(state: MatteState, stage: Stage, *, path: str | None = Non
                  plate_alignment=match.alignment, plate_exposure=match.exposure,
                  plate_noise=match.noise)
     return state.replace(hints=hints)
+
+
+#: Flag of :class:`~trimatte.trimap.confidence.Confidence` for a subject like its plate.
+LIKE_PLATE = "subject like plate"
+
+
+def plate_confidence(uncertain_fraction: float, warn_fraction: float, agreement: float,
+                     mean: float):
+    """The :class:`~trimatte.trimap.confidence.Confidence` of a plate trimap.
+
+    The score falls linearly with the uncertain fraction and is below the CLI's "low"
+    mark (0.5) once that fraction exceeds ``warn_fraction``.
+    """
+    from trimatte.trimap.confidence import Confidence
+
+    score = float(np.clip(1.0 - uncertain_fraction / (2.0 * warn_fraction), 0.0, 1.0))
+    flags = (LIKE_PLATE,) if uncertain_fraction > warn_fraction else ()
+    details = {"uncertain_fraction": uncertain_fraction, "mean_confidence": mean,
+               "plate_agreement": agreement}
+    return Confidence(score, flags, details)
 
 
 def _warn_uncertain(source: Any, fraction: float, confidence: float) -> None:
@@ -150,7 +173,10 @@ class PlateTrimap(Stage):
             _warn_uncertain(state.hints.get("source", "image"), seg.uncertain_fraction,
                             seg.confidence)
             hints["plate_warned"] = True
-        return state.replace(trimap=seg.trimap, mask=seg.mask, hints=hints)
+        confidence = plate_confidence(seg.uncertain_fraction, self.warn_fraction,
+                                      match.agreement, seg.confidence)
+        return state.replace(trimap=seg.trimap, mask=seg.mask, hints=hints,
+                             confidence=confidence)
 
 
 @STAGES.register("plate-alpha")
