@@ -51,6 +51,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # --------------------------------------------------------------------------- child
 
 
@@ -66,16 +71,16 @@ def child_main(config_path: Path) -> None:
     stages = [STAGES.build(config["alpha"]["name"], **config["alpha"]["params"]),
               STAGES.build("multilevel-foreground"), STAGES.build("cutout")]
     steps = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     state = MatteState(image=read_image(config["image"]), trimap=read_trimap(config["trimap"]))
     steps.append({"stage": "read", "seconds": time.perf_counter() - started,
-                  "peak_mb": _peak_mb()})
+                  "cpu": _cpu_seconds() - cpu, "peak_mb": _peak_mb()})
     first_call = None
     for stage in stages:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         state = stage.run(state)
         steps.append({"stage": stage.label, "seconds": time.perf_counter() - started,
-                      "peak_mb": _peak_mb()})
+                      "cpu": _cpu_seconds() - cpu, "peak_mb": _peak_mb()})
         if stage.role == "alpha":
             first_call = time.perf_counter() - STARTED
             np.save(config["alpha_out"], state.alpha)
@@ -196,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_table(rows: list[dict]) -> None:
     header = (f"{'MP':>4} {'size':>10} {'unk %':>5} {'method':<12} {'mode':<8} {'alpha s':>8} "
+              f"{'alpha cpu':>9} "
               f"{'total s':>8} {'first s':>8} {'peak MB':>8} {'SAD/exact':>9} {'SAD/GT':>8} "
               f"{'dSAD/GT %':>9}")
     print(header)
@@ -206,21 +212,22 @@ def print_table(rows: list[dict]) -> None:
         if "error" in row:
             print(f"{lead} failed: {row['error']}")
             continue
-        alpha_s = next(s["seconds"] for s in row["steps"] if s["stage"].startswith("alpha"))
+        alpha = next(s for s in row["steps"] if s["stage"].startswith("alpha"))
         total = sum(s["seconds"] for s in row["steps"])
         exact = [r for r in rows if r["mp"] == row["mp"] and r["method"] == row["method"]
                  and r["mode"] == "exact" and "sad_gt" in r]
         delta = (f"{100 * (row['sad_gt'] / exact[0]['sad_gt'] - 1):>+9.2f}"
                  if exact and row["mode"] != "exact" else f"{'':>9}")
         sad_exact = f"{row['sad_exact']:>9.2f}" if "sad_exact" in row else f"{'n/a':>9}"
-        print(f"{lead} {alpha_s:>8.1f} {total:>8.1f} {row['first_call']:>8.1f} "
+        print(f"{lead} {alpha['seconds']:>8.1f} {alpha['cpu']:>9.1f} {total:>8.1f} "
+              f"{row['first_call']:>8.1f} "
               f"{row['peak_mb']:>8.0f} {sad_exact} {row['sad_gt']:>8.2f} {delta}")
     print()
-    print("per stage (seconds / peak RSS MB reached by the end of the stage):")
+    print("per stage (wall seconds (CPU seconds) / peak RSS MB reached by the end of the stage):")
     for row in rows:
         if "steps" in row:
-            stages = ", ".join(f"{s['stage']} {s['seconds']:.1f}s/{s['peak_mb']:.0f}"
-                               for s in row["steps"])
+            stages = ", ".join(f"{s['stage']} {s['seconds']:.1f}s (cpu {s['cpu']:.1f}s)/"
+                               f"{s['peak_mb']:.0f}" for s in row["steps"])
             extra = ""
             if row.get("refine"):
                 r = row["refine"]
