@@ -40,3 +40,10 @@ def test_deep_pipeline_folder(tmp_path):
 def test_reproduce_dim_on_aisegment_fixture(tmp_path):
     out = run_example("reproduce_dim_aisegment.py", "--out", str(tmp_path), "--steps", "2")
     assert "finetune" in out and (tmp_path / "finetune" / "model.pth").is_file()
+
+
+def test_background_plate(tmp_path):
+    out = run_example("background_plate.py", "--out", str(tmp_path))
+    assert "plate registered by" in out and "cutout written" in out
+    assert {"photo.jpg", "plate.jpg", "photo_cutout.png", "photo_alpha.png",
+            "photo_sheet.png"} <= {p.name for p in tmp_path.iterdir()}

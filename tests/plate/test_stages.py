@@ -75,3 +75,12 @@ def test_missing_plate_is_a_clear_error():
         Pipeline([PlateTrimap()])(scene.photo)
     with pytest.raises(InputError, match=r"missing\.png: file not found"):
         Pipeline([PlateTrimap(path="missing.png")])(scene.photo)
+
+
+def test_plate_trimap_through_base_plus_refinement():
+    scene = make_plate_scene(seed=9)
+    refined = STAGES.build("refined", above_megapixels=0.005, base_megapixels=0.005,
+                           patch=32, margin=8)
+    state = Pipeline([PlateTrimap(band=3), refined])(scene.photo, plate=scene.plate)
+    assert "refine" in state.hints
+    assert np.abs(state.alpha - scene.alpha).mean() < 0.02
