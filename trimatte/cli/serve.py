@@ -132,8 +132,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(f"trimatte: serving on http://{args.host}:{args.port}/ (API docs at /docs), "
               f"Dask: {engine.describe()}, jobs in {settings.jobs_dir}", flush=True)
+        # keep-alive longer than Uvicorn's 5 s: a client reusing a connection the server
+        # is closing at that moment sees a connection error (seen under heavy load)
         uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port,
-                    log_level="warning")
+                    log_level="warning", timeout_keep_alive=30)
     finally:
         engine.close()
     return 0
