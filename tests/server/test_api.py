@@ -155,6 +155,9 @@ def test_busy_answers_503_with_retry_after(make_client):
     client.app.state.gate.active = 1  # one request already in progress
     response = client.post("/v1/matte", files={"image": ("p.png", disc_png(56))}, data=FAST)
     assert response.status_code == 503 and response.headers["retry-after"] == "7"
+    # refused before the body is read: even a request that is not an upload at all
+    response = client.post("/v1/refine", content=b"x" * 100)
+    assert response.status_code == 503 and "busy" in response.json()["detail"]
     client.app.state.gate.active = 0
     files = [("files", (f"{i}.png", disc_png(40, seed=i))) for i in range(4)]
     response = client.post("/v1/jobs", files=files, data=FAST)

@@ -110,6 +110,28 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+class RefuseWhenBusy:
+    """ASGI middleware: a single-image request that would find the gate full gets its 503
+    before its body is read, so refusing costs no upload parsing and no pipeline build."""
+
+    PATHS = ("/v1/matte", "/v1/refine")
+
+    def __init__(self, app, gate: Gate) -> None:
+        self.app, self.gate = app, gate
+
+    async def __call__(self, scope, receive, send) -> None:
+        from starlette.responses import JSONResponse
+
+        if (scope["type"] == "http" and scope.get("method") == "POST"
+                and scope.get("path") in self.PATHS and self.gate.active >= self.gate.limit):
+            response = JSONResponse(
+                {"detail": f"server: busy: {self.gate.active} images in progress; retry later"},
+                status_code=503, headers={"Retry-After": str(self.gate.retry_after)})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: ServerSettings | None = None, *, engine: Engine | None = None):
     """The ASGI app (FastAPI) of the matting server.
 
@@ -172,6 +194,7 @@ def create_app(settings: ServerSettings | None = None, *, engine: Engine | None 
     app.include_router(routes.router)
     app.include_router(routes.api, prefix="/v1", dependencies=routes.auth(settings.token))
     app.add_middleware(BodyLimit, max_bytes=settings.limits.max_request_bytes)
+    app.add_middleware(RefuseWhenBusy, gate=app.state.gate)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
