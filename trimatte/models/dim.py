@@ -69,12 +69,18 @@ DEFAULT_DECODER_CHANNELS = (256, 128, 64, 32, 16)
 
 
 class ImageNormalizer(nn.Module):
-    """``(x - mean) / std`` with ImageNet statistics, for ``(B, 3, H, W)`` RGB in [0, 1]."""
+    """``(x - mean) / std`` for ``(B, 3, H, W)`` RGB in [0, 1] (ImageNet statistics by default).
 
-    def __init__(self) -> None:
+    The statistics are buffers, so checkpoints carry them.
+    """
+
+    def __init__(self, mean: tuple[float, ...] = IMAGENET_MEAN,
+                 std: tuple[float, ...] = IMAGENET_STD) -> None:
         super().__init__()
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), False)
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
+                             False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1),
+                             False)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return (image - self.mean) / self.std

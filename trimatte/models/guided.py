@@ -52,9 +52,7 @@ class GuidedMatting(nn.Module):
                  input_mean: tuple[float, ...] = IMAGENET_MEAN,
                  input_std: tuple[float, ...] = IMAGENET_STD) -> None:
         super().__init__()
-        self.normalize = ImageNormalizer()
-        self.normalize.mean.copy_(torch.tensor(input_mean, dtype=torch.float32).view(1, 3, 1, 1))
-        self.normalize.std.copy_(torch.tensor(input_std, dtype=torch.float32).view(1, 3, 1, 1))
+        self.normalize = ImageNormalizer(input_mean, input_std)
         self.matting = matting
         self.refinement = refinement
         self.config: dict[str, Any] = dict(config or {})

@@ -71,9 +71,7 @@ class TrimapUNet(nn.Module):
         prior_channels: int = 0,
     ) -> None:
         super().__init__()
-        self.normalize = ImageNormalizer()
-        self.normalize.mean.copy_(torch.tensor(input_mean, dtype=torch.float32).view(1, 3, 1, 1))
-        self.normalize.std.copy_(torch.tensor(input_std, dtype=torch.float32).view(1, 3, 1, 1))
+        self.normalize = ImageNormalizer(input_mean, input_std)
         self.prior_channels = int(prior_channels)
         self.unet = make_unet(encoder, 3 + self.prior_channels, len(CLASS_VALUES),
                               encoder_depth, decoder_channels)
