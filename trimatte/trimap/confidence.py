@@ -147,7 +147,7 @@ def estimate_confidence(
     sides = border_sides(mask)
     details["border_sides"] = float(sides)
     penalties[TOUCHES_BORDER] = (0.0, 0.1, 0.2, 0.35, 0.5)[sides]
-    penalties[WHOLE_IMAGE] = _ramp(area, 0.7, 0.95, 0.8)
+    penalties[WHOLE_IMAGE] = _ramp(area, 0.8, 0.98, 0.8)
 
     score = 1.0
     flags = []
