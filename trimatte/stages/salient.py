@@ -1,4 +1,8 @@
-"""The ``salient`` trimap source: U²-Net-p saliency → threshold → unknown band."""
+"""The ``salient`` trimap source: U²-Net-p saliency → threshold → unknown band.
+
+It also writes ``state.confidence`` (:class:`trimatte.trimap.confidence.Confidence`);
+see :mod:`trimatte.stages.auto` for the ``auto`` source (completion, adaptive band).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from trimatte.errors import TrimapError
-from trimatte.image import BACKGROUND, FOREGROUND
+from trimatte.image import BACKGROUND, FOREGROUND, check_same_size
 from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage, renamed_params
 from trimatte.trimap import morphology
+from trimatte.trimap.completion import select_objects
+from trimatte.trimap.confidence import estimate_confidence
 from trimatte.trimap.morphology import DEFAULT_BAND_FRACTION
-from trimatte.trimap.saliency import trimap_from_saliency
+from trimatte.trimap.saliency import check_saliency, trimap_from_saliency
 
 
 @STAGES.register("salient")
@@ -63,9 +69,14 @@ class SalientTrimap(Stage):
         band = self.band_radius
         if band is None:
             band = morphology.band_radius_for(state.image.shape, self.band_fraction)
-        saliency = predict_saliency(
-            state.image, model=load_u2netp(self.device), size=self.size
-        )
+        saliency = state.hints.get("saliency")
+        if saliency is None:
+            saliency = predict_saliency(
+                state.image, model=load_u2netp(self.device), size=self.size
+            )
+        else:  # computed earlier for this image (editor, benchmark): reuse it
+            saliency = check_saliency(saliency)
+            check_same_size(state.image.shape, saliency.shape, "saliency")
         trimap = trimap_from_saliency(
             saliency,
             band=band,
@@ -95,4 +106,10 @@ class SalientTrimap(Stage):
                 self.label,
             )
         hints = dict(state.hints, saliency=saliency)
-        return state.replace(mask=saliency >= self.threshold, trimap=trimap, hints=hints)
+        mask = saliency >= self.threshold
+        selection = select_objects(saliency, threshold=self.threshold)
+        confidence = estimate_confidence(
+            trimap, saliency=saliency, mask=mask, second_strength=selection.second_strength,
+            threshold=self.threshold,
+        )
+        return state.replace(mask=mask, trimap=trimap, hints=hints, confidence=confidence)
