@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trimatte.api import DEFAULT_MATTING, DEFAULT_TRIMAP_METHOD, build_pipeline
-from trimatte.batch import default_workers, map_in_order
+from trimatte.batch import default_workers
 from trimatte.cli.common import (
     CONFIG_ERRORS,
     EXIT_FAILED,
@@ -46,6 +46,7 @@ from trimatte.errors import InputError
 from trimatte.io import remove_stale_temp_files, write_image
 from trimatte.params import parse_params
 from trimatte.pipeline import Pipeline, stage_from_dict
+from trimatte.server.batch import run_batch
 
 __all__ = [
     "OUTPUT_SUFFIXES",
@@ -177,13 +178,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="worker processes for several images (default: the number of cores); "
         "outputs and messages are the same for any N",
     )
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="run the images as tasks on this Dask scheduler (the engine of trimatte "
-        "serve) instead of local processes; every worker must see the input and output "
-        "folders at the same paths",
-    )
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the images on this "
+                   "Dask scheduler; its workers must see the folders at the same paths")
     p.set_defaults(run=run)
 
 
@@ -421,17 +417,11 @@ def run(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     uncertain: list[str] = []  # low-confidence results, listed in the summary
     done, total = 0, len(jobs) + len(failed)
-    if getattr(args, "scheduler", None):
-        from trimatte.server.batch import map_on_dask
-
-        try:
-            outcomes = map_on_dask(job_fn, jobs, scheduler=args.scheduler, desc="matting",
-                                   unit="img")
-        except InputError as exc:
-            report(str(exc))
-            return EXIT_USAGE
-    else:
-        outcomes = map_in_order(job_fn, jobs, workers=workers, desc="matting", unit="img")
+    try:  # local processes, or tasks on a Dask scheduler (trimatte.server.batch)
+        outcomes = run_batch(job_fn, jobs, workers, getattr(args, "scheduler", None))
+    except InputError as exc:
+        report(str(exc))
+        return EXIT_USAGE
     start = time.perf_counter()
     try:
         for outcome in outcomes:

@@ -74,6 +74,21 @@ def map_on_dask(
     return _stream(engine, fn, items, window, desc, unit, progress)
 
 
+def run_batch(fn: Callable[[T], R], items: Iterable[T], workers: int,
+              scheduler: str | None = None) -> Iterator[Any]:
+    """``trimatte matte``'s batch: :func:`trimatte.batch.map_in_order` on ``workers`` local
+    processes, or :func:`map_on_dask` on ``scheduler`` when one is given.
+
+    Raises:
+        InputError: A malformed or unreachable scheduler address.
+    """
+    if scheduler:
+        return map_on_dask(fn, items, scheduler=scheduler, desc="matting", unit="img")
+    from trimatte.batch import map_in_order
+
+    return map_in_order(fn, items, workers=workers, desc="matting", unit="img")
+
+
 def _stream(engine: Engine, fn: Callable, items: list, window: int | None, desc: str | None,
             unit: str, progress: bool) -> Iterator[Any]:
     from tqdm import tqdm
