@@ -224,7 +224,7 @@ def test_large_systems_use_the_block_solver_and_match_the_direct_solve(monkeypat
     image, _, trimap = disc()
     direct = closed_form_alpha(image, trimap, rtol=1e-9)
     monkeypatch.setattr(multilevel, "DIRECT_LIMIT", 100)
-    monkeypatch.setattr(multilevel.solve_large, "__defaults__", (1e-6, 32))
+    monkeypatch.setattr(multilevel.solve_large, "__kwdefaults__", {"rtol": 1e-6, "block": 32})
     with caplog.at_level(logging.INFO, logger="trimatte.matting.closed_form"):
         blocked = closed_form_alpha(image, trimap, rtol=1e-9)
     assert "block-jacobi" in caplog.text

@@ -137,7 +137,7 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray, *, epsilon: float =
                  else coarse.reshape(-1)[free_flat] - guess)
         del coarse
         correction, iterations, residual = multilevel.solve_large(
-            matrix, rhs, start, free_flat, image.shape[1], rtol=rtol)
+            matrix, rhs, start, free_flat, image.shape[1], _pcg, rtol=rtol)
         report = SolveReport("block-jacobi", iterations, residual, residual <= rtol)
         if not report.converged:
             LOGGER.warning("closed-form: block-Jacobi CG stopped at residual %.1e after %d "
@@ -159,15 +159,13 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray, *, epsilon: float =
 def _coarse_alpha(image: np.ndarray, trimap: np.ndarray, **params: float) -> np.ndarray | None:
     """The matte solved at half the size and upsampled (None when the half-size trimap
     has lost its foreground or background)."""
-    from trimatte.matting.refine import downscale_inputs, upsample_alpha
-
     shape = ((trimap.shape[0] + 1) // 2, (trimap.shape[1] + 1) // 2)
-    small_image, small_trimap = downscale_inputs(image, trimap, shape)
+    small_image, small_trimap = multilevel.downscale_inputs(image, trimap, shape)
     try:
         small = closed_form_alpha(small_image, small_trimap, **params)
     except TrimapError:
         return None
-    return upsample_alpha(small, trimap)
+    return multilevel.upsample_alpha(small, trimap)
 
 
 def _check_positive(value: float, name: str, *, allow_inf: bool) -> float:

@@ -12,15 +12,22 @@ rule (relative residual ``<= rtol``) but changes how it gets there:
   ``block x block`` image tiles and each tile's diagonal block of the system is
   factorised on its own (SuperLU, float32), so the factors stay small (they grow with
   the tile, not with the band) and are built one at a time.
+
+It also holds the resampling between a full-resolution image and a smaller level
+(area downscaling of image and trimap, tile-wise bilinear upsampling of a matte) that
+the coarse guess and :mod:`trimatte.matting.refine` share.
 """
 
 from __future__ import annotations
 
 import logging
 
+import cv2
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
+
+from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
 
 LOGGER = logging.getLogger("trimatte.matting.closed_form")
 
@@ -31,6 +38,72 @@ DIRECT_LIMIT = 1_000_000
 BLOCK = 256
 #: CG iteration cap of the block-Jacobi solve.
 MAX_ITERATIONS = 2000
+#: Side of the tiles used by the full-resolution upsampling passes.
+_TILE = 512
+
+Box = tuple[int, int, int, int]  # (y0, x0, y1, x1), half-open
+
+
+def downscale_inputs(image: np.ndarray, trimap: np.ndarray, shape: tuple[int, int],
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Area-downscale ``image`` and ``trimap`` to ``shape``.
+
+    A base pixel is known only when every full-resolution pixel it covers is known
+    with the same value, so the base unknown region covers the full one.
+
+    Returns:
+        float32 ``(h, w, 3)`` image and uint8 ``(h, w)`` trimap.
+    """
+    height, width = shape
+    small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    small_trimap = np.full((height, width), UNKNOWN, np.uint8)
+    for value in (FOREGROUND, BACKGROUND):
+        share = cv2.resize((trimap == value).view(np.uint8).astype(np.float32), (width, height),
+                           interpolation=cv2.INTER_AREA)
+        small_trimap[share >= 1.0 - 1e-6] = value
+    return small.astype(np.float32, copy=False), small_trimap
+
+
+def tile_boxes(shape: tuple[int, int], size: int) -> list[Box]:
+    """The ``size x size`` grid tiles of ``shape`` (smaller at the right/bottom edges)."""
+    height, width = shape
+    return [(y, x, min(y + size, height), min(x + size, width))
+            for y in range(0, height, size) for x in range(0, width, size)]
+
+
+def resample_box(small: np.ndarray, shape: tuple[int, int], box: Box) -> np.ndarray:
+    """Bilinear upsampling of ``small`` to ``shape``, evaluated on ``box`` only.
+
+    Gives the same values as resizing the whole array (pixel centres aligned as in
+    ``cv2.resize``), with memory proportional to the box.
+
+    Returns:
+        float32 ``(y1 - y0, x1 - x0[, C])``.
+    """
+    y0, x0, y1, x1 = box
+    sy, sx = small.shape[0] / shape[0], small.shape[1] / shape[1]
+    map_x = ((np.arange(x0, x1, dtype=np.float32) + 0.5) * sx - 0.5)[None, :]
+    map_y = ((np.arange(y0, y1, dtype=np.float32) + 0.5) * sy - 0.5)[:, None]
+    map_x, map_y = np.broadcast_arrays(map_x, map_y)
+    return cv2.remap(np.ascontiguousarray(small, np.float32), np.ascontiguousarray(map_x),
+                     np.ascontiguousarray(map_y), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def upsample_alpha(small_alpha: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+    """Full-resolution matte from a base one: bilinear on unknown pixels, trimap elsewhere.
+
+    Returns:
+        float32 ``trimap.shape``, exactly 0/1 on known pixels.
+    """
+    alpha = (trimap == FOREGROUND).astype(np.float32)
+    for box in tile_boxes(trimap.shape, _TILE):
+        y0, x0, y1, x1 = box
+        unknown = trimap[y0:y1, x0:x1] == UNKNOWN
+        if unknown.any():
+            values = resample_box(small_alpha, trimap.shape, box)
+            alpha[y0:y1, x0:x1][unknown] = np.clip(values[unknown], 0.0, 1.0)
+    return alpha
 
 
 def tile_groups(free_flat: np.ndarray, width: int, block: int) -> list[np.ndarray]:
@@ -74,7 +147,7 @@ def block_jacobi(matrix: scipy.sparse.csr_matrix, groups: list[np.ndarray]):
 
 
 def solve_large(matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, start: np.ndarray,
-                free_flat: np.ndarray, width: int, *, rtol: float = 1e-6,
+                free_flat: np.ndarray, width: int, pcg, *, rtol: float = 1e-6,
                 block: int = BLOCK) -> tuple[np.ndarray, int, float]:
     """Solve ``A x = b`` by block-Jacobi preconditioned CG from ``start``.
 
@@ -84,14 +157,14 @@ def solve_large(matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, start: np.ndar
         start: float64 ``(n,)`` initial guess (e.g. a coarse solution).
         free_flat: int ``(n,)`` flat pixel index of each unknown (to form the blocks).
         width: Image width.
+        pcg: ``(A, b, preconditioner, rtol, max_iterations) -> (x, iterations,
+            relative residual)``, preconditioned CG from zero (closed-form's).
         rtol: Stop when ``|b - A x| <= rtol |b|``.
         block: Tile side of the preconditioner's blocks.
 
     Returns:
         ``(x, iterations, relative residual)``.
     """
-    from trimatte.matting.closed_form import _pcg
-
     norm_b = float(np.linalg.norm(rhs))
     if norm_b == 0:
         return np.zeros_like(rhs), 0, 0.0
@@ -101,6 +174,6 @@ def solve_large(matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, start: np.ndar
         return start, 0, norm_r / norm_b
     preconditioner = block_jacobi(matrix, tile_groups(free_flat, width, block))
     # CG on the correction; its relative residual is measured against |b - A start|.
-    delta, iterations, relative = _pcg(matrix, residual, preconditioner,
+    delta, iterations, relative = pcg(matrix, residual, preconditioner,
                                        rtol * norm_b / norm_r, MAX_ITERATIONS)
     return start + delta, iterations, relative * norm_r / norm_b

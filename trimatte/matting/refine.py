@@ -34,6 +34,29 @@ import numpy as np
 
 from trimatte.errors import InputError, TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
+from trimatte.matting.multilevel import (
+    Box,
+    downscale_inputs,
+    resample_box,
+    tile_boxes,
+    upsample_alpha,
+)
+
+__all__ = [
+    "RefineReport",
+    "base_shape",
+    "closed_form_patch",
+    "downscale_inputs",
+    "error_map",
+    "feather",
+    "function_patch",
+    "patch_scores",
+    "refine_alpha",
+    "resample_box",
+    "select_patches",
+    "tile_boxes",
+    "upsample_alpha",
+]
 
 #: ``(image, trimap) -> alpha``: an alpha estimator at any resolution.
 AlphaFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -41,10 +64,7 @@ AlphaFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 #: return the number of pixels of the window solved (0 when nothing needed solving).
 PatchSolver = Callable[[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int, int]], int]
 
-Box = tuple[int, int, int, int]  # (y0, x0, y1, x1), half-open
 
-#: Side of the tiles used by the full-resolution upsampling and scoring passes.
-_TILE = 512
 #: Image detail (mean absolute difference per channel) at which a patch counts fully.
 _DETAIL_SCALE = 0.05
 
@@ -90,68 +110,6 @@ def base_shape(shape: tuple[int, int], base_pixels: int) -> tuple[int, int]:
         return height, width
     scale = math.sqrt(base_pixels / (height * width))
     return max(8, round(height * scale)), max(8, round(width * scale))
-
-
-def downscale_inputs(image: np.ndarray, trimap: np.ndarray, shape: tuple[int, int],
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Area-downscale ``image`` and ``trimap`` to ``shape``.
-
-    A base pixel is known only when every full-resolution pixel it covers is known
-    with the same value, so the base unknown region covers the full one.
-
-    Returns:
-        float32 ``(h, w, 3)`` image and uint8 ``(h, w)`` trimap.
-    """
-    height, width = shape
-    small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    small_trimap = np.full((height, width), UNKNOWN, np.uint8)
-    for value in (FOREGROUND, BACKGROUND):
-        share = cv2.resize((trimap == value).view(np.uint8).astype(np.float32), (width, height),
-                           interpolation=cv2.INTER_AREA)
-        small_trimap[share >= 1.0 - 1e-6] = value
-    return small.astype(np.float32, copy=False), small_trimap
-
-
-def tile_boxes(shape: tuple[int, int], size: int) -> list[Box]:
-    """The ``size x size`` grid tiles of ``shape`` (smaller at the right/bottom edges)."""
-    height, width = shape
-    return [(y, x, min(y + size, height), min(x + size, width))
-            for y in range(0, height, size) for x in range(0, width, size)]
-
-
-def resample_box(small: np.ndarray, shape: tuple[int, int], box: Box) -> np.ndarray:
-    """Bilinear upsampling of ``small`` to ``shape``, evaluated on ``box`` only.
-
-    Gives the same values as resizing the whole array (pixel centres aligned as in
-    ``cv2.resize``), with memory proportional to the box.
-
-    Returns:
-        float32 ``(y1 - y0, x1 - x0[, C])``.
-    """
-    y0, x0, y1, x1 = box
-    sy, sx = small.shape[0] / shape[0], small.shape[1] / shape[1]
-    map_x = ((np.arange(x0, x1, dtype=np.float32) + 0.5) * sx - 0.5)[None, :]
-    map_y = ((np.arange(y0, y1, dtype=np.float32) + 0.5) * sy - 0.5)[:, None]
-    map_x, map_y = np.broadcast_arrays(map_x, map_y)
-    return cv2.remap(np.ascontiguousarray(small, np.float32), np.ascontiguousarray(map_x),
-                     np.ascontiguousarray(map_y), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
-
-
-def upsample_alpha(small_alpha: np.ndarray, trimap: np.ndarray) -> np.ndarray:
-    """Full-resolution matte from a base one: bilinear on unknown pixels, trimap elsewhere.
-
-    Returns:
-        float32 ``trimap.shape``, exactly 0/1 on known pixels.
-    """
-    alpha = (trimap == FOREGROUND).astype(np.float32)
-    for box in tile_boxes(trimap.shape, _TILE):
-        y0, x0, y1, x1 = box
-        unknown = trimap[y0:y1, x0:x1] == UNKNOWN
-        if unknown.any():
-            values = resample_box(small_alpha, trimap.shape, box)
-            alpha[y0:y1, x0:x1][unknown] = np.clip(values[unknown], 0.0, 1.0)
-    return alpha
 
 
 def error_map(image: np.ndarray, upsampled_image: np.ndarray, alpha: np.ndarray,
