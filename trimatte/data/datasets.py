@@ -40,16 +40,9 @@ from trimatte.data import augment
 from trimatte.data.folders import MattePair
 from trimatte.errors import InputError
 from trimatte.io import read_alpha, read_image
-from trimatte.models.trimap_unet import trimap_to_classes
+from trimatte.models.tensors import to_chw, trimap_to_float
+from trimatte.trimap.classes import trimap_to_classes
 from trimatte.trimap.morphology import random_trimap, trimap_from_alpha
-
-
-def _chw(array: np.ndarray) -> torch.Tensor:
-    if array.ndim == 2:
-        array = array[None]
-    else:
-        array = array.transpose(2, 0, 1)
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
 
 
 class _PairCache:
@@ -186,11 +179,11 @@ class CompositionDataset(Dataset):
         """Sample ``index`` of ``epoch`` as tensors (see the module docstring for keys)."""
         arrays = self.sample_arrays(epoch, index)
         return {
-            "image": _chw(arrays["image"]),
-            "fg": _chw(arrays["fg"]),
-            "bg": _chw(arrays["bg"]),
-            "alpha": _chw(arrays["alpha"]),
-            "trimap": _chw(arrays["trimap"].astype(np.float32) / 255.0),
+            "image": to_chw(arrays["image"]),
+            "fg": to_chw(arrays["fg"]),
+            "bg": to_chw(arrays["bg"]),
+            "alpha": to_chw(arrays["alpha"]),
+            "trimap": to_chw(trimap_to_float(arrays["trimap"])),
             "trimap_class": torch.from_numpy(trimap_to_classes(arrays["trimap"])),
             "index": torch.tensor(index, dtype=torch.int64),
         }
@@ -238,9 +231,9 @@ class MatteEvalDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, object]:
         arrays = self.arrays(index)
         return {
-            "image": _chw(arrays["image"]),
-            "alpha": _chw(arrays["alpha"]),
-            "trimap": _chw(arrays["trimap"].astype(np.float32) / 255.0),
+            "image": to_chw(arrays["image"]),
+            "alpha": to_chw(arrays["alpha"]),
+            "trimap": to_chw(trimap_to_float(arrays["trimap"])),
             "trimap_class": torch.from_numpy(trimap_to_classes(arrays["trimap"])),
             "name": self.pairs[index].name,
         }

@@ -337,11 +337,13 @@ class SubjectDataset:
         """The sample as torch tensors (see the class docstring)."""
         import torch
 
+        from trimatte.models.tensors import to_chw
+
         arrays = self.sample_arrays(epoch, index)
         classes = arrays["classes"].astype(np.int64)
         return {
-            "image": torch.from_numpy(arrays["image"].transpose(2, 0, 1).copy()),
-            "prior": torch.from_numpy(arrays["prior"][None].copy()),
+            "image": to_chw(arrays["image"]),
+            "prior": to_chw(arrays["prior"]),
             "trimap_class": torch.from_numpy(classes),
             "index": torch.tensor(index, dtype=torch.int64),
         }

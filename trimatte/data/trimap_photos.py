@@ -40,13 +40,9 @@ from trimatte.data import augment
 from trimatte.data.folders import MattePair
 from trimatte.errors import InputError
 from trimatte.io import read_alpha, read_image
-from trimatte.models.trimap_unet import trimap_to_classes
+from trimatte.models.tensors import to_chw, trimap_to_float
+from trimatte.trimap.classes import trimap_to_classes
 from trimatte.trimap.morphology import trimap_from_alpha
-
-
-def _chw(array: np.ndarray) -> torch.Tensor:
-    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
 
 
 def random_crop_box(
@@ -186,9 +182,9 @@ class TrimapPhotoDataset(Dataset):
         """Sample ``index`` of ``epoch`` as tensors (see the module docstring)."""
         arrays = self.sample_arrays(epoch, index)
         return {
-            "image": _chw(arrays["image"]),
-            "alpha": _chw(arrays["alpha"]),
-            "trimap": _chw(arrays["trimap"].astype(np.float32) / 255.0),
+            "image": to_chw(arrays["image"]),
+            "alpha": to_chw(arrays["alpha"]),
+            "trimap": to_chw(trimap_to_float(arrays["trimap"])),
             "trimap_class": torch.from_numpy(trimap_to_classes(arrays["trimap"])),
             "index": torch.tensor(index, dtype=torch.int64),
         }
