@@ -253,3 +253,12 @@ def test_two_process_gloo_run_equals_one_process(data_root, tmp_path):
         total += value.numel()
         assert (two[key] - value).abs().max() <= bound, key
     assert agree >= 0.95 * total  # measured: 96.8 %; a broken all-reduce gives far less
+
+
+def test_resume_removes_a_killed_save_s_temporary_file(data_root, tmp_path):
+    config = tiny_config(data_root, optim={"steps": 2})
+    train(config, tmp_path / "run", progress=False, max_steps=1)
+    litter = tmp_path / "run" / "checkpoints" / ".last.pt.999999999.abcdef.tmp"
+    litter.write_bytes(b"half a checkpoint")
+    train(config, tmp_path / "run", resume=True, progress=False)
+    assert not litter.exists()

@@ -38,6 +38,7 @@ from torch.utils.data import BatchSampler, DataLoader
 from tqdm import tqdm
 
 from trimatte.errors import InputError
+from trimatte.io import remove_stale_temp_files
 from trimatte.training.checkpointing import (
     check_resume_config,
     load_training_state,
@@ -191,6 +192,9 @@ def _train(config, out_dir, resume, max_steps, progress, on_step, info: DistInfo
 
     if info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
+        for folder in (out_dir, checkpoint_path.parent):  # litter of a killed run
+            if folder.is_dir():
+                remove_stale_temp_files(folder)
         config.save(out_dir / "config.yaml")
         for name, columns in (("log.csv", LOG_COLUMNS), ("val.csv", None)):
             rows = [r for r in read_rows(out_dir / name) if int(r["step"]) <= step]
