@@ -23,6 +23,9 @@ def test_ctrl_c_in_the_middle_of_a_batch(tmp_path, workers):
          "--workers", workers],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True,  # its own process group, like a shell job
+        # like a terminal job: Ctrl-C is delivered even when this test runs under a
+        # non-interactive background shell, whose children inherit SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 240
     while not list(out.glob("*_cutout.png")) and time.monotonic() < deadline:

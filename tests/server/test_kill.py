@@ -23,8 +23,11 @@ def start_server(jobs_dir, port):
     command = [sys.executable, "-m", "trimatte.cli.main", "serve", "--threads", "--workers",
                "1", "--port", str(port), "--jobs-dir", str(jobs_dir)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # SIGINT back to its default, as for a terminal job, so the clean-up below stops
+    # it even when the tests run under a background shell that ignores SIGINT
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_ready(httpx, url, server, timeout=120):
