@@ -41,6 +41,8 @@ from tqdm import tqdm
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from rembg_peer import rembg_trimap  # noqa: E402 (beside this script)
+
 from trimatte.api import build_pipeline  # noqa: E402
 from trimatte.data.splits import HELD_OUT_AM2K  # noqa: E402
 from trimatte.errors import TrimatteError  # noqa: E402
@@ -96,21 +98,8 @@ class Peer:
     def __call__(self, image: np.ndarray) -> np.ndarray:
         from pymatting import estimate_alpha_cf, estimate_foreground_ml
 
-        small = cv2.resize(image, (320, 320), interpolation=cv2.INTER_LINEAR)
-        small = small / max(float(small.max()), 1e-6)
-        mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
-        x = ((small - mean) / std).transpose(2, 0, 1)[None].astype(np.float32)
-        mask = self.session.run(None, {self.input: x})[0][0, 0]
-        mask = (mask - mask.min()) / max(float(mask.max() - mask.min()), 1e-6)
-        mask = cv2.resize(mask, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-        size = max(3, round(0.015 * max(image.shape[:2])))
-        kernel = np.ones((size, size), np.uint8)
-        fg = cv2.erode((mask > 240 / 255).astype(np.uint8), kernel)
-        bg = cv2.erode((mask < 10 / 255).astype(np.uint8), kernel, borderValue=1)
-        trimap = np.full(mask.shape, 0.5)
-        trimap[fg > 0] = 1.0
-        trimap[bg > 0] = 0.0
-        if not (fg.any() and bg.any()):
+        mask, trimap, has_both = rembg_trimap(self.session, self.input, image)
+        if not has_both:
             return (mask >= 0.5).astype(np.float32)
         image64 = image.astype(np.float64)
         alpha = estimate_alpha_cf(image64, trimap)

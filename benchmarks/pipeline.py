@@ -30,6 +30,8 @@ from tqdm import tqdm
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from rembg_peer import rembg_trimap  # noqa: E402 (beside this script)
+
 import trimatte  # noqa: E402
 from trimatte.api import build_pipeline  # noqa: E402
 from trimatte.io import list_images  # noqa: E402
@@ -61,20 +63,7 @@ class Peer:
 
         timings = {}
         start = time.perf_counter()
-        small = cv2.resize(image, (320, 320), interpolation=cv2.INTER_LINEAR)
-        small = small / max(float(small.max()), 1e-6)
-        mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
-        x = ((small - mean) / std).transpose(2, 0, 1)[None].astype(np.float32)
-        mask = self.session.run(None, {self.input: x})[0][0, 0]
-        mask = (mask - mask.min()) / max(float(mask.max() - mask.min()), 1e-6)
-        mask = cv2.resize(mask, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-        size = max(3, round(0.015 * max(image.shape[:2])))
-        kernel = np.ones((size, size), np.uint8)
-        fg = cv2.erode((mask > 240 / 255).astype(np.uint8), kernel)
-        bg = cv2.erode((mask < 10 / 255).astype(np.uint8), kernel, borderValue=1)
-        trimap = np.full(mask.shape, 0.5)
-        trimap[fg > 0] = 1.0
-        trimap[bg > 0] = 0.0
+        _, trimap, _ = rembg_trimap(self.session, self.input, image)
         timings["trimap"] = time.perf_counter() - start
         start = time.perf_counter()
         image64 = image.astype(np.float64)
