@@ -102,7 +102,8 @@ def score_pool(folder: Path, stages: dict) -> dict[str, list[EvalRecord]]:
                 from trimatte.stages.deep import load_cached_model
 
                 model = load_cached_model(stage.weights, "guided", "cpu")
-                alpha = predict_guided_alpha(model, image, trimap, guide, refine=stage.refine)
+                alpha = predict_guided_alpha(model, image, trimap, guide, refine=stage.refine,
+                                             max_size=stage.max_size)
             else:
                 try:
                     alpha = stage.run(MatteState(image=image, trimap=trimap)).alpha

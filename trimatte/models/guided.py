@@ -166,6 +166,7 @@ def predict_guided_alpha(
         float32 ``(H, W)`` alpha in [0, 1]; known trimap pixels exact.
     """
     from trimatte.models.inference import pad_to_multiple, unknown_window, unpad
+    from trimatte.models.tensors import image_to_batch, map_to_batch, trimap_to_float
     alpha = np.where(trimap == 255, 1.0, np.where(trimap == 0, 0.0, guide)).astype(np.float32)
     window = unknown_window(trimap, context)
     if window is None:
@@ -182,9 +183,9 @@ def predict_guided_alpha(
         crop_image = cv2.resize(crop_image, size, interpolation=cv2.INTER_AREA)
         crop_guide = cv2.resize(crop_guide, size, interpolation=cv2.INTER_AREA)
         crop_trimap = cv2.resize(crop_trimap, size, interpolation=cv2.INTER_NEAREST)
-    x = torch.from_numpy(np.ascontiguousarray(crop_image.transpose(2, 0, 1)))[None].to(device)
-    t = torch.from_numpy(crop_trimap.astype(np.float32) / 255.0)[None, None].to(device)
-    g = torch.from_numpy(np.ascontiguousarray(crop_guide, np.float32))[None, None].to(device)
+    x = image_to_batch(crop_image, device)
+    t = map_to_batch(trimap_to_float(crop_trimap), device)
+    g = map_to_batch(crop_guide, device)
     was_training = model.training
     model.eval()
     try:

@@ -209,18 +209,19 @@ def trimap_probabilities(
         float32 ``(H, W, 3)``: probabilities of background, unknown, foreground.
     """
     from trimatte.models.inference import pad_to_multiple, resize_tensor, unpad
+    from trimatte.models.tensors import batch_to_image, image_to_batch, map_to_batch
 
     image = as_image(image)
     height, width = image.shape[:2]
     size = model.config.get("input_size") or max_size
-    planes = [torch.from_numpy(image).permute(2, 0, 1)]
+    planes = [image_to_batch(image)]
     if getattr(model, "prior_channels", 0):
         if prior is None:
             from trimatte.models.salient_net import predict_saliency
 
             prior = predict_saliency(image)
-        planes.append(torch.from_numpy(np.asarray(prior, dtype=np.float32))[None])
-    x = torch.cat(planes, dim=0)[None]
+        planes.append(map_to_batch(prior))
+    x = torch.cat(planes, dim=1)
     scale = 1.0
     if size is not None and max(height, width) != size and (
             max(height, width) > size or model.config.get("input_size")):
@@ -236,7 +237,7 @@ def trimap_probabilities(
             probs = unpad(torch.softmax(logits.float(), dim=1), pads)
             if scale != 1.0:
                 probs = resize_tensor(probs, (height, width))
-            return probs[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
+            return batch_to_image(probs)
     finally:
         model.train(was_training)
 
