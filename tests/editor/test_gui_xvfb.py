@@ -154,6 +154,12 @@ def xvfb_display(timeout: float = 15.0) -> Iterator[str]:
         number = os.read(read_fd, 32).decode().strip() if ready else ""
         if not number:
             pytest.fail(f"Xvfb did not report a display number within {timeout} s")
+        socket = Path(f"/tmp/.X11-unix/X{number}")  # the display is usable once this exists
+        deadline = time.monotonic() + timeout
+        while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if proc.poll() is not None or not socket.exists():
+            pytest.fail(f"Xvfb on :{number} is not serving (exit code {proc.poll()})")
         yield f":{number}"
     finally:
         os.close(read_fd)
