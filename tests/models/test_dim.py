@@ -159,4 +159,30 @@ def test_config_records_the_architecture():
     assert config == {
         "architecture": "dim", "encoder": "tu-resnet10t", "in_channels": 4, "refine": True,
         "encoder_depth": 3, "decoder_channels": [32, 16, 8], "refine_channels": 64,
+        "input_mean": [0.485, 0.456, 0.406], "input_std": [0.229, 0.224, 0.225],
     }
+
+
+def test_lite0_init_normalises_like_its_classifier_and_checkpoints_keep_it(shared_dir):
+    """DIM used to feed the Lite0 encoder ImageNet statistics; it now uses the file's own."""
+    from trimatte.models.checkpoint import model_from_config
+    from trimatte.models.encoders import LITE0_MEAN, LITE0_STD
+
+    path = shared_dir / "weights" / "efficientnet-lite0-57934424.pth"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    model = build_matting_net("tu-efficientnet_lite0", 4, str(path), encoder_depth=3,
+                              decoder_channels=(16, 8, 8))
+    np.testing.assert_allclose(model.normalize.mean.flatten().numpy(), LITE0_MEAN)
+    np.testing.assert_allclose(model.normalize.std.flatten().numpy(), LITE0_STD)
+    rebuilt = model_from_config(model.config)
+    np.testing.assert_allclose(rebuilt.normalize.std.flatten().numpy(), LITE0_STD)
+
+
+def test_old_configs_without_statistics_keep_imagenet():
+    from trimatte.models.checkpoint import model_from_config
+
+    config = tiny_net().config
+    del config["input_mean"], config["input_std"]
+    model = model_from_config(config)
+    np.testing.assert_allclose(model.normalize.mean.flatten().numpy(), (0.485, 0.456, 0.406))

@@ -202,9 +202,11 @@ class DIMMatting(nn.Module):
         matting: MattingUNet,
         refinement: RefinementCNN | None = None,
         config: dict[str, Any] | None = None,
+        input_mean: tuple[float, ...] = IMAGENET_MEAN,
+        input_std: tuple[float, ...] = IMAGENET_STD,
     ) -> None:
         super().__init__()
-        self.normalize = ImageNormalizer()
+        self.normalize = ImageNormalizer(input_mean, input_std)
         self.matting = matting
         self.refinement = refinement
         self.config: dict[str, Any] = dict(config or {})
@@ -246,6 +248,8 @@ def build_matting_net(
     encoder_depth: int = 5,
     decoder_channels: tuple[int, ...] | None = None,
     refine_channels: int = 64,
+    input_mean: tuple[float, ...] | None = None,
+    input_std: tuple[float, ...] | None = None,
 ) -> DIMMatting:
     """Build the DIM matting network (encoder-decoder + optional refinement CNN).
 
@@ -261,10 +265,17 @@ def build_matting_net(
         encoder_depth: Encoder levels (3 to 5); small depths make tiny test models.
         decoder_channels: Decoder widths, one per level (default 256, 128, 64, 32, 16).
         refine_channels: Width of the refinement CNN (64 in DIM).
+        input_mean, input_std: RGB statistics of the encoder's input; None: those the
+            ``encoder_init`` weights expect (the EfficientNet-Lite0 file in ``../shared``
+            wants mean 0.5 / std 0.5), else ImageNet's. Checkpoints written before these
+            keys existed have none and keep ImageNet's statistics.
 
     Returns:
         A :class:`DIMMatting` in training mode, with ``.config`` filled in.
     """
+    from trimatte.models.encoders import input_statistics
+
+    mean, std = input_statistics(encoder_init, input_mean, input_std)
     matting = MattingUNet(encoder, in_channels, encoder_depth, decoder_channels)
     if encoder_init is not None:
         from trimatte.models.encoders import init_encoder_from_file
@@ -279,8 +290,10 @@ def build_matting_net(
         "encoder_depth": int(encoder_depth),
         "decoder_channels": list(decoder_channels) if decoder_channels is not None else None,
         "refine_channels": int(refine_channels),
+        "input_mean": list(mean),
+        "input_std": list(std),
     }
-    return DIMMatting(matting, refinement, config)
+    return DIMMatting(matting, refinement, config, mean, std)
 
 
 # ----------------------------------------------------------------------------- inputs

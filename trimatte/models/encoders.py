@@ -38,7 +38,13 @@ from torch import nn
 
 from trimatte.errors import InputError
 from trimatte.models.hub import no_hub_download
-from trimatte.models.weights import LITE0_MEAN, LITE0_STD, read_state_dict
+from trimatte.models.weights import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    LITE0_MEAN,
+    LITE0_STD,
+    read_state_dict,
+)
 
 __all__ = [
     "LITE0_MEAN",
@@ -46,6 +52,7 @@ __all__ = [
     "adapt_first_conv",
     "efficientnet_lite0_classifier",
     "init_encoder_from_file",
+    "input_statistics",
     "is_lukemelas_efficientnet",
     "load_efficientnet_lite0_imagenet",
     "load_into",
@@ -278,3 +285,38 @@ def efficientnet_lite0_classifier(path: str | Path) -> nn.Module:
     model = timm.create_model("efficientnet_lite0", pretrained=False, num_classes=1000)
     load_efficientnet_lite0_imagenet(model, path)
     return model.eval()
+
+
+def input_statistics(
+    encoder_init: str | None,
+    input_mean: tuple[float, ...] | list[float] | None,
+    input_std: tuple[float, ...] | list[float] | None,
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The RGB normalisation statistics of an encoder's input.
+
+    Args:
+        encoder_init: The encoder weights file the network starts from, or None.
+        input_mean, input_std: Given statistics (3 values each), or None.
+
+    Returns:
+        ``(mean, std)``, 3 floats each: the given ones, else those the ``encoder_init``
+        weights expect (EfficientNet-Lite0's 0.5/0.5 for the lukemelas-style file),
+        else ImageNet's.
+
+    Raises:
+        InputError: Not 3 values each, or a non-positive std.
+    """
+    default_mean, default_std = IMAGENET_MEAN, IMAGENET_STD
+    if encoder_init is not None and (input_mean is None or input_std is None):
+        if Path(encoder_init).is_file() and is_lukemelas_efficientnet(
+            read_state_dict(encoder_init)
+        ):
+            default_mean, default_std = LITE0_MEAN, LITE0_STD
+    mean = tuple(float(v) for v in (input_mean if input_mean is not None else default_mean))
+    std = tuple(float(v) for v in (input_std if input_std is not None else default_std))
+    if len(mean) != 3 or len(std) != 3:
+        raise InputError(f"needs 3 RGB values each, got mean {mean} and std {std}",
+                         "input_mean/input_std")
+    if min(std) <= 0:
+        raise InputError(f"must be positive, got {std}", "input_std")
+    return mean, std

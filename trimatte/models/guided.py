@@ -110,9 +110,9 @@ def build_guided_net(
     Returns:
         A :class:`GuidedMatting` whose output equals its guide until trained.
     """
-    from trimatte.models.trimap_unet import _input_statistics
+    from trimatte.models.encoders import input_statistics
 
-    mean, std = _input_statistics(encoder_init, input_mean, input_std)
+    mean, std = input_statistics(encoder_init, input_mean, input_std)
     matting = MattingUNet(encoder, 5, encoder_depth, decoder_channels)
     if encoder_init is not None:
         from trimatte.models.encoders import init_encoder_from_file

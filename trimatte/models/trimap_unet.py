@@ -98,37 +98,6 @@ class TrimapUNet(nn.Module):
         return self.unet(x)
 
 
-def _input_statistics(
-    encoder_init: str | None,
-    input_mean: tuple[float, ...] | list[float] | None,
-    input_std: tuple[float, ...] | list[float] | None,
-) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The normalisation statistics: given ones, else those the init weights expect."""
-    default_mean, default_std = IMAGENET_MEAN, IMAGENET_STD
-    if encoder_init is not None and (input_mean is None or input_std is None):
-        from pathlib import Path
-
-        from trimatte.models.encoders import (
-            LITE0_MEAN,
-            LITE0_STD,
-            is_lukemelas_efficientnet,
-            read_state_dict,
-        )
-
-        if Path(encoder_init).is_file() and is_lukemelas_efficientnet(
-            read_state_dict(encoder_init)
-        ):
-            default_mean, default_std = LITE0_MEAN, LITE0_STD
-    mean = tuple(float(v) for v in (input_mean if input_mean is not None else default_mean))
-    std = tuple(float(v) for v in (input_std if input_std is not None else default_std))
-    if len(mean) != 3 or len(std) != 3:
-        raise InputError(f"needs 3 RGB values each, got mean {mean} and std {std}",
-                         "input_mean/input_std")
-    if min(std) <= 0:
-        raise InputError(f"must be positive, got {std}", "input_std")
-    return mean, std
-
-
 def build_trimap_net(
     encoder: str = DEFAULT_ENCODER,
     encoder_init: str | None = None,
@@ -159,7 +128,9 @@ def build_trimap_net(
     Raises:
         InputError: Bad statistics, unknown encoder or a weights file that does not fit.
     """
-    mean, std = _input_statistics(encoder_init, input_mean, input_std)
+    from trimatte.models.encoders import input_statistics
+
+    mean, std = input_statistics(encoder_init, input_mean, input_std)
     model = TrimapUNet(
         encoder,
         encoder_depth,
