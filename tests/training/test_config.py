@@ -44,6 +44,10 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
         ({"run": {"device": "tpu"}}, "run.device"),
         ({"data": {"trimap_unknown_fraction": 1.5}}, "data.trimap_unknown_fraction"),
         ({"data": {"trimap_band": -1}}, "data.trimap_band"),
+        ({"stage": "guided"}, "data.kind: the 'guided' stage trains on 'pool' data"),
+        ({"stage": "trimap", "data": {"kind": "pool", "pool": "p", "val_pool": "v"}},
+         "data.kind: 'pool' data trains the matting stages"),
+        ({"data": {"kind": "pool"}}, "data.pool: kind 'pool' needs"),
     ],
 )
 def test_invalid_configs_name_the_key(data, message):
@@ -63,3 +67,15 @@ def test_load_errors(tmp_path):
 def test_shipped_configs_are_valid(name):
     config = TrainConfig.load(REPO_CONFIGS / name)
     assert config.stage in ("encoder-decoder", "refinement", "finetune", "trimap", "guided")
+
+
+def test_dim_may_train_on_the_guide_pool():
+    config = TrainConfig.from_dict({"stage": "encoder-decoder",
+                                    "data": {"kind": "pool", "pool": "p", "val_pool": "v"}})
+    assert config.data.kind == "pool"
+
+
+def test_shipped_dim_pool_configs_load():
+    for name in ("dim_pool.yaml", "dim_pool_finetune.yaml"):
+        config = TrainConfig.load(REPO_CONFIGS / name)
+        assert config.data.kind == "pool" and config.optim.steps > 0

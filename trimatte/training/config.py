@@ -111,8 +111,9 @@ class DataConfig:
             are drawn than photos with a binary mask.
         val_limit: ``subjects`` kind: validate on at most this many held-out photos
             (spread evenly; null: all).
-        pool, val_pool: ``pool`` kind (the ``guided`` stage): folders of guide-pool
-            shards (:mod:`trimatte.data.guide_pool`) for training and validation.
+        pool, val_pool: ``pool`` kind (the ``guided`` stage, or DIM, which ignores the
+            guide): folders of guide-pool shards (:mod:`trimatte.data.guide_pool`) for
+            training and validation.
     """
 
     kind: str = "shared"
@@ -308,8 +309,10 @@ class TrainConfig:
         d = self.data
         if d.kind not in DATA_KINDS:
             fail("data.kind", f"must be one of {', '.join(DATA_KINDS)}, got {d.kind!r}")
-        if (d.kind == "pool") != (self.stage == "guided"):
-            fail("data.kind", "the 'guided' stage trains on 'pool' data, and only it")
+        if self.stage == "guided" and d.kind != "pool":
+            fail("data.kind", "the 'guided' stage trains on 'pool' data (it needs the guide)")
+        if d.kind == "pool" and self.stage == "trimap":
+            fail("data.kind", "'pool' data trains the matting stages, not the trimap stage")
         if d.kind == "pool" and not (d.pool and d.val_pool):
             fail("data.pool", "kind 'pool' needs data.pool and data.val_pool folders")
         if d.kind == "subjects" and self.stage != "trimap":
