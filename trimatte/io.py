@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from trimatte.errors import InputError, TrimatteWarning
-from trimatte.image import as_alpha, as_image, as_trimap, to_uint8
+from trimatte.image import as_alpha, as_image, as_trimap
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -94,12 +94,20 @@ def read_image(path: PathLike) -> np.ndarray:
     precision, EXIF orientation is applied, and an alpha channel is dropped with a
     :class:`~trimatte.errors.TrimatteWarning`.
 
+    The file is decoded once when its header tells whether it has an alpha channel
+    (JPEG never has one, PNG says so in its header), so a 24 MP photo costs its
+    float32 array plus one 8-bit copy; other formats are decoded twice.
+
     Raises:
         InputError: The file is missing, empty, corrupt or not an image.
     """
     data = _read_bytes(path)
-    raw = _decode(data, cv2.IMREAD_UNCHANGED, path)
-    if raw.ndim == 3 and raw.shape[2] == 4:
+    has_alpha = _header_has_alpha(data)
+    if has_alpha is None:
+        raw = _decode(data, cv2.IMREAD_UNCHANGED, path)
+        has_alpha = raw.ndim == 3 and raw.shape[2] == 4
+        del raw
+    if has_alpha:
         warnings.warn(
             f"{path}: has an alpha channel; it is ignored (trimatte reads RGB)",
             TrimatteWarning,
@@ -107,12 +115,29 @@ def read_image(path: PathLike) -> np.ndarray:
         )
     # IMREAD_COLOR applies the EXIF orientation; ANYDEPTH keeps 16-bit data.
     bgr = _decode(data, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH, path)
+    del data
     if bgr.dtype not in (np.uint8, np.uint16, np.float32):
         raise InputError(f"unsupported pixel type {bgr.dtype}", path)
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)  # in place: no second copy
     if rgb.dtype == np.float32:
         rgb = np.clip(np.nan_to_num(rgb), 0.0, 1.0)
     return as_image(rgb, name=str(path))
+
+
+def _header_has_alpha(data: np.ndarray) -> bool | None:
+    """Whether an encoded image has an alpha channel, from its header; None: unknown.
+
+    JPEG has no alpha channel; a PNG's IHDR colour type 4 or 6 (gray or RGB with
+    alpha) or a tRNS chunk (palette transparency) means one.
+    """
+    head = data[:4096].tobytes()
+    if head[:3] == b"\xff\xd8\xff":
+        return False
+    if head[:8] == _PNG_SIGNATURE and head[12:16] == b"IHDR" and len(head) > 25:
+        if head[25] in (4, 6):
+            return True
+        return b"tRNS" in head.split(b"IDAT", 1)[0]
+    return None
 
 
 def read_alpha(path: PathLike) -> np.ndarray:
@@ -320,23 +345,69 @@ def _encode(path: Path, array: np.ndarray) -> bytes:
     return buffer.tobytes()
 
 
+#: Rows converted to 8 bits at a time by the writers (bounds their temporary memory).
+_STRIP_ROWS = 256
+
+
+def _to_uint8_strips(array: np.ndarray, channels: int) -> np.ndarray:
+    """Round float ``(H, W[, C])`` in [0, 1] to uint8, strip by strip (no full-size float
+    temporaries), into a new ``(H, W, channels)`` array (``(H, W)`` when ``channels`` is 0)."""
+    shape = array.shape[:2] + ((channels,) if channels else ())
+    out = np.empty(shape, np.uint8)
+    for y in range(0, array.shape[0], _STRIP_ROWS):
+        strip = np.asarray(array[y:y + _STRIP_ROWS], dtype=np.float32) * np.float32(255.0)
+        np.rint(strip, out=strip)
+        np.clip(strip, 0, 255, out=strip)
+        out[y:y + _STRIP_ROWS] = strip.reshape(out[y:y + _STRIP_ROWS].shape)
+    return out
+
+
+def _check_float_image(array: np.ndarray, path: Path, ndim: int) -> np.ndarray | None:
+    """``array`` itself when it is already a float32/float64 image of ``ndim`` dimensions
+    (3: RGB, 2: alpha) whose values lie in [0, 1] (checked strip by strip), else None."""
+    array = np.asarray(array)
+    if array.dtype not in (np.float32, np.float64) or array.ndim != ndim or array.size == 0:
+        return None
+    if ndim == 3 and array.shape[2] != 3:
+        return None
+    for y in range(0, array.shape[0], _STRIP_ROWS):
+        strip = array[y:y + _STRIP_ROWS]
+        low, high = float(strip.min()), float(strip.max())
+        if not (0.0 <= low and high <= 1.0):  # also catches NaN
+            return None
+    return array
+
+
 def write_image(path: PathLike, image: np.ndarray) -> Path:
-    """Write a float32 RGB ``(H, W, 3)`` image in [0, 1] as 8-bit (format from suffix)."""
+    """Write a float32 RGB ``(H, W, 3)`` image in [0, 1] as 8-bit (format from suffix).
+
+    A float image in range is converted strip by strip (its only full-size temporary
+    is the 8-bit copy that the encoder needs).
+    """
     path = Path(path)
-    bgr = cv2.cvtColor(to_uint8(as_image(image, str(path))), cv2.COLOR_RGB2BGR)
+    checked = _check_float_image(image, path, 3)
+    if checked is None:
+        checked = as_image(image, str(path))
+    bgr = _to_uint8_strips(checked, 3)
+    cv2.cvtColor(bgr, cv2.COLOR_RGB2BGR, dst=bgr)
     return atomic_write_bytes(path, _encode(path, bgr))
 
 
 def write_alpha(path: PathLike, alpha: np.ndarray, bits: int = 8) -> Path:
     """Write an alpha matte ``(H, W)`` as a one-channel 8- or 16-bit PNG."""
     path = Path(path)
-    alpha = as_alpha(alpha, str(path))
-    if bits == 16:
-        data = np.clip(np.rint(alpha * 65535.0), 0, 65535).astype(np.uint16)
-    elif bits == 8:
-        data = to_uint8(alpha)
-    else:
+    if bits not in (8, 16):
         raise InputError(f"bits must be 8 or 16, got {bits}", "bits")
+    checked = _check_float_image(alpha, path, 2)
+    if checked is None:
+        checked = as_alpha(alpha, str(path))
+    if bits == 16:
+        data = np.empty(checked.shape, np.uint16)
+        for y in range(0, checked.shape[0], _STRIP_ROWS):
+            strip = np.rint(np.asarray(checked[y:y + _STRIP_ROWS], np.float32) * 65535.0)
+            data[y:y + _STRIP_ROWS] = np.clip(strip, 0, 65535)
+    else:
+        data = _to_uint8_strips(checked, 0)
     return atomic_write_bytes(path, _encode(path, data))
 
 
@@ -347,9 +418,22 @@ def write_trimap(path: PathLike, trimap: np.ndarray) -> Path:
 
 
 def write_rgba(path: PathLike, image: np.ndarray, alpha: np.ndarray) -> Path:
-    """Write ``image`` (H, W, 3) with ``alpha`` (H, W) as an 8-bit RGBA PNG."""
+    """Write ``image`` (H, W, 3) with ``alpha`` (H, W) as an 8-bit RGBA PNG.
+
+    Float inputs in range are converted strip by strip straight into the one 8-bit
+    BGRA array the encoder needs.
+    """
     path = Path(path)
-    rgb = to_uint8(as_image(image, str(path)))
-    a = to_uint8(as_alpha(alpha, str(path)))
-    bgra = np.dstack([rgb[:, :, ::-1], a])
+    rgb = _check_float_image(image, path, 3)
+    if rgb is None:
+        rgb = as_image(image, str(path))
+    a = _check_float_image(alpha, path, 2)
+    if a is None:
+        a = as_alpha(alpha, str(path))
+    if a.shape != rgb.shape[:2]:
+        raise InputError(f"alpha {a.shape} and image {rgb.shape[:2]} differ in size", path)
+    bgra = np.empty((*rgb.shape[:2], 4), np.uint8)
+    for y in range(0, rgb.shape[0], _STRIP_ROWS):
+        bgra[y:y + _STRIP_ROWS, :, :3] = _to_uint8_strips(rgb[y:y + _STRIP_ROWS, :, ::-1], 3)
+        bgra[y:y + _STRIP_ROWS, :, 3] = _to_uint8_strips(a[y:y + _STRIP_ROWS], 0)
     return atomic_write_bytes(path, _encode(path, bgra))

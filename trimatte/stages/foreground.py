@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trimatte.errors import ConfigError
-from trimatte.foreground import compositing, estimation
+from trimatte.foreground import compositing, estimation, tiled
 from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage
+
+#: Images above this many pixels get their foreground tile by tile at the fine levels
+#: (:mod:`trimatte.foreground.tiled`: the same values where ``0 < alpha < 1``, memory
+#: bounded by a tile instead of ~50 bytes per pixel).
+TILED_ABOVE_PIXELS = 4_000_000
 
 
 @STAGES.register("multilevel-foreground")
@@ -23,9 +28,10 @@ class MultilevelForeground(Stage):
 
     def run(self, state: MatteState) -> MatteState:
         state.require("alpha", stage=self.label)
-        fg = estimation.estimate_foreground(
-            state.image, state.alpha, regularization=self.regularization
-        )
+        height, width = state.alpha.shape[:2]
+        estimate = (tiled.estimate_foreground_tiled if height * width > TILED_ABOVE_PIXELS
+                    else estimation.estimate_foreground)
+        fg = estimate(state.image, state.alpha, regularization=self.regularization)
         return state.replace(foreground=fg)
 
 
