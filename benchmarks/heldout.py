@@ -7,7 +7,8 @@ separately for the AM-2k images (real, human-made alpha) and for the portraits w
 "ground truth" was predicted by published networks (agreement, not accuracy).
 
     python benchmarks/heldout.py [--methods closed-form,dim,guided] [--dim-weights FILE]
-                                 [--guided-weights FILE] [--band 10] [--trimaps band|wide]
+                                 [--guided-weights FILE] [--guided-max-size N]
+                                 [--guided-smoothing S] [--band 10] [--trimaps band|wide]
                                  [--max-side 0] [--synthetic POOL] [--json FILE]
 
 ``--trimaps wide`` replaces the fixed band by wide, irregular unknown regions like
@@ -60,10 +61,13 @@ def shrink(image: np.ndarray, alpha: np.ndarray, max_side: int):
 
 
 def build(method: str, dim_weights: str | None, guided_weights: str | None = None,
-          guided_max_size: int | None = None):
+          guided_max_size: int | None = None, guided_smoothing: float | None = None):
     if method in ("guided", "guided-coarse"):
+        options = {"max_size": guided_max_size or None} if guided_max_size is not None else {}
+        if guided_smoothing is not None:
+            options["smoothing"] = guided_smoothing
         return STAGES.build("guided", weights=guided_weights or "default",
-                            refine=method == "guided", max_size=guided_max_size)
+                            refine=method == "guided", **options)
     if method == "dim":
         return STAGES.build("dim", weights=dim_weights or "default")
     if method == "dim-coarse":
@@ -103,6 +107,7 @@ def score_pool(folder: Path, stages: dict) -> dict[str, list[EvalRecord]]:
 
                 model = load_cached_model(stage.weights, "guided", "cpu")
                 alpha = predict_guided_alpha(model, image, trimap, guide, refine=stage.refine,
+                                             smoothing=stage.smoothing,
                                              max_size=stage.max_size)
             else:
                 try:
@@ -121,7 +126,10 @@ def main() -> int:
     parser.add_argument("--methods", default="closed-form,dim")
     parser.add_argument("--dim-weights", help="DIM checkpoint (default: the shipped one)")
     parser.add_argument("--guided-weights", help="guided checkpoint (default: the shipped one)")
-    parser.add_argument("--guided-max-size", type=int, help="guided stage's max_size")
+    parser.add_argument("--guided-max-size", type=int,
+                        help="guided stage's max_size (0: full resolution; default: the stage's)")
+    parser.add_argument("--guided-smoothing", type=float,
+                        help="guided stage's correction smoothing (default: the stage's)")
     parser.add_argument("--band", type=int, default=10, help="trimap band in pixels")
     parser.add_argument("--trimaps", choices=("band", "wide"), default="band")
     parser.add_argument("--synthetic", type=Path, help="also score this held-out guide pool")
@@ -134,7 +142,8 @@ def main() -> int:
 
     split = shared_split(args.data)
     methods = args.methods.split(",")
-    stages = {m: build(m, args.dim_weights, args.guided_weights, args.guided_max_size)
+    stages = {m: build(m, args.dim_weights, args.guided_weights, args.guided_max_size,
+                       args.guided_smoothing)
               for m in methods}
     results: dict[str, dict[str, list[EvalRecord]]] = {
         m: {"real": [], "pseudo": []} for m in methods

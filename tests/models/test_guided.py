@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trimatte.models.checkpoint import load_model, save_checkpoint
-from trimatte.models.guided import build_guided_net, predict_guided_alpha
+from trimatte.models.guided import build_guided_net, predict_guided_alpha, smooth_correction
 
 TINY = {"encoder": "resnet18", "encoder_depth": 3, "decoder_channels": (16, 8, 8),
         "refine_channels": 8}
@@ -85,3 +87,33 @@ def test_shrunk_network_input_keeps_the_guide_where_nothing_is_corrected(model):
     # an untrained model corrects nothing, at any scale: the full-resolution guide survives
     np.testing.assert_allclose(alpha[unknown], guide[unknown], atol=1e-5)
     assert (alpha[trimap == 0] == 0).all() and (alpha[trimap == 255] == 1).all()
+
+
+def test_smoothing_ignores_known_pixels_and_keeps_a_flat_correction():
+    unknown = np.zeros((40, 50), bool)
+    unknown[10:30, 10:40] = True
+    correction = np.where(unknown, 0.2, 5.0).astype(np.float32)  # garbage on known pixels
+    smoothed = smooth_correction(correction, unknown, 4.0)
+    np.testing.assert_allclose(smoothed[unknown], 0.2, atol=1e-5)
+    assert (smoothed[~unknown] == 0).all()
+    np.testing.assert_array_equal(smooth_correction(correction, unknown, 0.0),
+                                  np.where(unknown, correction, 0))
+
+
+def test_smoothing_removes_pixel_noise():
+    rng = np.random.default_rng(0)
+    unknown = np.ones((64, 64), bool)
+    noise = rng.normal(0, 0.1, (64, 64)).astype(np.float32)
+    assert smooth_correction(noise, unknown, 3.0).std() < 0.2 * noise.std()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.5, 8.0), st.integers(0, 2**16))
+def test_smoothing_stays_within_the_range_of_the_unknown_values(sigma, seed):
+    rng = np.random.default_rng(seed)
+    unknown = rng.random((24, 30)) < 0.5
+    correction = rng.uniform(-1, 1, (24, 30)).astype(np.float32)
+    smoothed = smooth_correction(correction, unknown, sigma)[unknown]
+    if unknown.any():
+        values = correction[unknown]
+        assert smoothed.min() >= values.min() - 1e-5 and smoothed.max() <= values.max() + 1e-5

@@ -34,7 +34,7 @@ from trimatte.models.dim import (
     RefinementCNN,
 )
 
-__all__ = ["GuidedMatting", "build_guided_net", "predict_guided_alpha"]
+__all__ = ["GuidedMatting", "build_guided_net", "predict_guided_alpha", "smooth_correction"]
 
 
 class GuidedMatting(nn.Module):
@@ -134,6 +134,32 @@ def build_guided_net(
     return GuidedMatting(matting, refinement, config, mean, std)
 
 
+def smooth_correction(correction: np.ndarray, unknown: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian-smooth a correction map over the unknown pixels only (normalised convolution).
+
+    The network's correction is trusted for its low frequencies (regions closed-form got
+    wrong: bleeding, holes, washed-out fur) and not for its pixel-scale texture, which
+    only adds gradient error; the fine detail comes from the closed-form guide instead.
+    Values at known pixels (which the network is free to get wrong) do not leak in.
+
+    Args:
+        correction: float32 ``(H, W)`` network alpha minus guide.
+        unknown: bool ``(H, W)`` unknown trimap pixels.
+        sigma: Gaussian sigma in pixels; ``0`` returns the correction unchanged.
+
+    Returns:
+        float32 ``(H, W)``: the smoothed correction on unknown pixels, 0 elsewhere.
+    """
+    if sigma <= 0:
+        return np.where(unknown, correction, 0.0).astype(np.float32)
+    import cv2
+
+    weight = unknown.astype(np.float32)
+    total = cv2.GaussianBlur(correction.astype(np.float32) * weight, (0, 0), sigma)
+    norm = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return np.where(unknown, total / np.maximum(norm, 1e-6), 0.0).astype(np.float32)
+
+
 def predict_guided_alpha(
     model: GuidedMatting,
     image: np.ndarray,
@@ -144,6 +170,7 @@ def predict_guided_alpha(
     context: int = 32,
     device: str | torch.device = "cpu",
     max_size: int | None = None,
+    smoothing: float = 0.0,
 ) -> np.ndarray:
     """Correct ``guide`` for one image, on the bounding box of the unknown region.
 
@@ -161,6 +188,8 @@ def predict_guided_alpha(
         context: Pixels of context around the unknown box.
         device: Where the network runs.
         max_size: Longest side the network sees (None: full resolution).
+        smoothing: Sigma, in pixels at the network's scale, of
+            :func:`smooth_correction` applied to the correction (0: none).
 
     Returns:
         float32 ``(H, W)`` alpha in [0, 1]; known trimap pixels exact.
@@ -196,13 +225,13 @@ def predict_guided_alpha(
             out = unpad(out, pads)
     finally:
         model.train(was_training)
-    corrected = out[0, 0].float().cpu().numpy()
+    correction = smooth_correction(out[0, 0].float().cpu().numpy() - crop_guide,
+                                   crop_trimap == 128, smoothing)
     if scale != 1.0:
         import cv2
 
-        correction = cv2.resize(corrected - crop_guide, (width, height),
-                                interpolation=cv2.INTER_LINEAR)
-        corrected = guide[box] + correction
+        correction = cv2.resize(correction, (width, height), interpolation=cv2.INTER_LINEAR)
+    corrected = guide[box] + correction
     known = trimap[box] != 128
     alpha[box] = np.where(known, alpha[box], corrected)
     return np.clip(alpha, 0.0, 1.0)
