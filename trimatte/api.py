@@ -10,13 +10,19 @@ from trimatte.pipeline import STAGES, MatteState, Pipeline
 
 #: Trimap source used when the caller gives no trimap.
 DEFAULT_TRIMAP_METHOD = "salient"
-#: Alpha estimator of the default pipeline.
-DEFAULT_MATTING = "closed-form"
+#: Alpha estimator of the default pipeline: closed-form matting corrected by the
+#: classical-guided network, which beats closed-form alone on the held-out photos
+#: (docs/models.md). ``"closed-form"`` is the torch-free classical fallback.
+DEFAULT_MATTING = "guided"
 #: Alpha stages that :func:`build_pipeline` wraps in the ``refined`` stage (base
 #: resolution plus full-resolution re-solves of uncertain patches) for large images.
 REFINED_ALPHA_STAGES = ("closed-form", "dim", "guided")
 #: Megapixels above which those stages run through ``refined`` by default.
 DEFAULT_REFINE_ABOVE = 6.0
+#: Trimap sources after whose trimaps :func:`build_pipeline` adds the ``alpha-levels``
+#: stage by default: their unknown region is the network's whole uncertain zone, where
+#: closed-form leaves a faint haze (:mod:`trimatte.stages.levels`).
+LEVELS_AFTER_TRIMAPS = ("salient",)
 
 
 def build_pipeline(
@@ -29,6 +35,7 @@ def build_pipeline(
     trimap_params: dict[str, Any] | None = None,
     matting_params: dict[str, Any] | None = None,
     refine_above: float | None = DEFAULT_REFINE_ABOVE,
+    alpha_levels: bool | None = None,
 ) -> Pipeline:
     """A pipeline from stage names, as the CLI flags spell them.
 
@@ -36,8 +43,8 @@ def build_pipeline(
         trimap_method: Registered name of the trimap source (``"salient"``,
             ``"grabcut"``, ``"unet-trimap"``, ...), or ``None``/``"given"`` when the
             caller always passes a trimap.
-        matting: Registered name of the alpha stage (``"closed-form"``, ``"dim"``,
-            ``"grabcut-hard"``).
+        matting: Registered name of the alpha stage (``"guided"``, ``"closed-form"``,
+            ``"dim"``, ``"grabcut-hard"``).
         foreground: Foreground-estimation stage, or ``None`` to skip it.
         composite: ``"cutout"`` (RGBA), ``"composite"`` (over ``background``) or ``None``.
         background: Background for ``composite="composite"``: a colour or an image path.
@@ -47,12 +54,17 @@ def build_pipeline(
             :data:`REFINED_ALPHA_STAGES`) runs at a base resolution plus full-resolution
             re-solves of its uncertain patches (the ``refined`` stage); ``None`` always
             solves at full resolution.
+        alpha_levels: Add the ``alpha-levels`` stage after the alpha stage (alpha of
+            0.1 and below becomes 0, 0.9 and above 1); ``None``: only after the trimap
+            sources of :data:`LEVELS_AFTER_TRIMAPS`.
     """
     stages = [STAGES.build(trimap_method or "given", **(trimap_params or {}))]
     alpha = STAGES.build(matting, **(matting_params or {}))
     if refine_above is not None and matting in REFINED_ALPHA_STAGES:
         alpha = STAGES.build("refined", inner=alpha.to_dict(), above_megapixels=refine_above)
     stages.append(alpha)
+    if alpha_levels or (alpha_levels is None and trimap_method in LEVELS_AFTER_TRIMAPS):
+        stages.append(STAGES.build("alpha-levels"))
     if foreground:
         stages.append(STAGES.build(foreground))
     if composite == "composite":
@@ -65,7 +77,8 @@ def build_pipeline(
 def default_pipeline() -> Pipeline:
     """The pipeline ``trimatte matte IMAGE`` runs with no flags.
 
-    Salient-object trimap → alpha estimation → multi-level foreground → RGBA cutout.
+    Salient-object trimap → alpha estimation → alpha levels → multi-level foreground →
+    RGBA cutout.
     """
     return build_pipeline()
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import make_disc_scene
-from trimatte.api import build_pipeline
+from trimatte.api import DEFAULT_MATTING, build_pipeline
 from trimatte.errors import ConfigError
 from trimatte.matting import multilevel, refine
 from trimatte.matting.closed_form import closed_form_alpha
@@ -173,9 +173,9 @@ def test_config_round_trip_and_default_pipeline():
                                                                  "window_radius": 1,
                                                                  "lambda_": 100.0}}
     alpha = build_pipeline(trimap_method=None).stage("alpha")
-    assert alpha.registry_name == "refined" and alpha.inner["name"] == "closed-form"
+    assert alpha.registry_name == "refined" and alpha.inner["name"] == DEFAULT_MATTING
     plain = build_pipeline(trimap_method=None, refine_above=None).stage("alpha")
-    assert plain.registry_name == "closed-form"
+    assert plain.registry_name == DEFAULT_MATTING
     assert build_pipeline(matting="grabcut-hard").stage("alpha").registry_name == "grabcut-hard"
 
 

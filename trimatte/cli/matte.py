@@ -112,7 +112,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--matting",
         default=DEFAULT_MATTING,
-        help=f"alpha estimation stage (default: {DEFAULT_MATTING}; also dim, grabcut-hard)",
+        help=f"alpha estimation stage (default: {DEFAULT_MATTING}; also closed-form, dim, "
+        "grabcut-hard)",
     )
     p.add_argument(
         "--trimap-param",

@@ -47,8 +47,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "or none when --trimap is given; also grabcut, unet-trimap)",
     )
     p.add_argument("--matting", default=DEFAULT_MATTING,
-                   help=f"alpha estimation stage (default: {DEFAULT_MATTING}; also dim, "
-                   "grabcut-hard)")
+                   help=f"alpha estimation stage (default: {DEFAULT_MATTING}; also "
+                   "closed-form, dim, grabcut-hard)")
     p.add_argument("--trimap-param", action="append", default=[], metavar="KEY=VALUE",
                    help="parameter of the trimap source (repeatable)")
     p.add_argument("--matting-param", action="append", default=[], metavar="KEY=VALUE",

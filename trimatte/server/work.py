@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from trimatte.api import DEFAULT_MATTING, DEFAULT_TRIMAP_METHOD
 from trimatte.errors import InputError, TrimatteError, TrimatteWarning
 from trimatte.io import read_image
 from trimatte.pipeline import Pipeline
@@ -36,7 +37,8 @@ OUTPUTS = ("alpha", "trimap", "foreground", "cutout", "composite")
 
 #: Named pipelines: the CLI's stage flags ``--trimap-method`` and ``--matting``.
 PIPELINES: dict[str, dict[str, str]] = {
-    "default": {"trimap_method": "salient", "matting": "closed-form"},
+    "default": {"trimap_method": DEFAULT_TRIMAP_METHOD, "matting": DEFAULT_MATTING},
+    "closed-form": {"trimap_method": "salient", "matting": "closed-form"},
     "dim": {"trimap_method": "salient", "matting": "dim"},
     "grabcut": {"trimap_method": "grabcut", "matting": "closed-form"},
     "grabcut-hard": {"trimap_method": "grabcut", "matting": "grabcut-hard"},
