@@ -16,7 +16,9 @@ DEFAULT_TRIMAP_METHOD = "salient"
 DEFAULT_MATTING = "guided"
 #: Alpha stages that :func:`build_pipeline` wraps in the ``refined`` stage (base
 #: resolution plus full-resolution re-solves of uncertain patches) for large images.
-REFINED_ALPHA_STAGES = ("closed-form", "dim", "guided")
+#: ``guided`` gets a ``refined`` closed-form *guide* instead (its network always runs at
+#: its ``max_size``).
+REFINED_ALPHA_STAGES = ("closed-form", "dim")
 #: Megapixels above which those stages run through ``refined`` by default.
 DEFAULT_REFINE_ABOVE = 6.0
 #: Trimap sources after whose trimaps :func:`build_pipeline` adds the ``alpha-levels``
@@ -51,15 +53,22 @@ def build_pipeline(
         trimap_params: Parameters of the trimap source.
         matting_params: Parameters of the alpha stage.
         refine_above: Megapixels above which the alpha stage (one of
-            :data:`REFINED_ALPHA_STAGES`) runs at a base resolution plus full-resolution
-            re-solves of its uncertain patches (the ``refined`` stage); ``None`` always
-            solves at full resolution.
+            :data:`REFINED_ALPHA_STAGES`, or the guide of ``guided``) runs at a base
+            resolution plus full-resolution re-solves of its uncertain patches (the
+            ``refined`` stage); ``None`` always solves at full resolution.
         alpha_levels: Add the ``alpha-levels`` stage after the alpha stage (alpha of
             0.1 and below becomes 0, 0.9 and above 1); ``None``: only after the trimap
             sources of :data:`LEVELS_AFTER_TRIMAPS`.
     """
     stages = [STAGES.build(trimap_method or "given", **(trimap_params or {}))]
-    alpha = STAGES.build(matting, **(matting_params or {}))
+    params = dict(matting_params or {})
+    if refine_above is not None and matting == "guided" and "guide" not in params:
+        # the network always works at its max_size: only its closed-form guide needs the
+        # base-plus-refinement machinery at high resolution
+        closed_form = STAGES.build("closed-form", epsilon=params.pop("epsilon", 1e-7))
+        params["guide"] = STAGES.build("refined", inner=closed_form.to_dict(),
+                                       above_megapixels=refine_above).to_dict()
+    alpha = STAGES.build(matting, **params)
     if refine_above is not None and matting in REFINED_ALPHA_STAGES:
         alpha = STAGES.build("refined", inner=alpha.to_dict(), above_megapixels=refine_above)
     stages.append(alpha)

@@ -172,10 +172,12 @@ def test_config_round_trip_and_default_pipeline():
                                                       "params": {"epsilon": 1e-6,
                                                                  "window_radius": 1,
                                                                  "lambda_": 100.0}}
-    alpha = build_pipeline(trimap_method=None).stage("alpha")
-    assert alpha.registry_name == "refined" and alpha.inner["name"] == DEFAULT_MATTING
+    alpha = build_pipeline(trimap_method=None, matting="closed-form").stage("alpha")
+    assert alpha.registry_name == "refined" and alpha.inner["name"] == "closed-form"
     plain = build_pipeline(trimap_method=None, refine_above=None).stage("alpha")
     assert plain.registry_name == DEFAULT_MATTING
+    default = build_pipeline(trimap_method=None).stage("alpha")
+    assert default.registry_name == DEFAULT_MATTING
     assert build_pipeline(matting="grabcut-hard").stage("alpha").registry_name == "grabcut-hard"
 
 

@@ -44,3 +44,35 @@ def test_trimap_without_definite_foreground_gets_a_matte(untrained_weights):
     assert state.alpha.shape == (32, 32)
     assert (state.alpha[trimap == 0] == 0).all()
     assert np.isfinite(state.alpha).all()
+
+
+def test_guide_stage_round_trips_and_makes_the_guide(untrained_weights):
+    from trimatte.matting.closed_form import closed_form_alpha
+
+    image, alpha, _, _ = make_disc_scene(48)
+    trimap = np.where(alpha > 0.99, 255, np.where(alpha < 0.01, 0, 128)).astype(np.uint8)
+    stage = GuidedAlpha(weights=untrained_weights,
+                        guide={"name": "closed-form", "params": {"epsilon": 1e-5}})
+    again = Pipeline.from_dict(Pipeline([stage]).to_dict()).stages[0]
+    assert again.guide["name"] == "closed-form" and again.guide["params"]["epsilon"] == 1e-5
+    # an untrained network returns its guide: the guide stage's matte
+    np.testing.assert_allclose(Pipeline([again])(image, trimap).alpha,
+                               closed_form_alpha(image, trimap, epsilon=1e-5), atol=1e-5)
+
+
+@pytest.mark.parametrize("guide", ["guided", "cutout", 3])
+def test_bad_guide_is_a_config_error(untrained_weights, guide):
+    from trimatte.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="guide"):
+        GuidedAlpha(weights=untrained_weights, guide=guide)
+
+
+def test_default_pipeline_refines_only_the_guide_of_guided():
+    from trimatte.api import build_pipeline
+
+    alpha = build_pipeline(trimap_method=None, matting="guided").stage("alpha")
+    assert alpha.registry_name == "guided"
+    assert alpha.guide["name"] == "refined"
+    assert alpha.guide["params"]["inner"]["name"] == "closed-form"
+    assert build_pipeline(matting="guided", refine_above=None).stage("alpha").guide is None

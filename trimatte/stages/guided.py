@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from trimatte.errors import ConfigError
 from trimatte.params import check_range
-from trimatte.pipeline import STAGES, MatteState, Stage
+from trimatte.pipeline import STAGES, MatteState, Stage, stage_from_dict
 
 
 @STAGES.register("guided")
@@ -21,7 +23,12 @@ class GuidedAlpha(Stage):
 
     Args:
         weights: Path to a checkpoint, or ``"default"`` for the shipped weights.
-        epsilon: Closed-form matting's regulariser.
+        epsilon: Closed-form matting's regulariser (when ``guide`` is None).
+        guide: The alpha stage that makes the guide, as a config
+            ``{"name": ..., "params": {...}}`` (a bare name is accepted); None:
+            closed-form matting with ``epsilon``. For large images the default pipeline
+            passes ``refined`` closed-form here: the network always works at
+            ``max_size``, so only the guide needs the high-resolution machinery.
         refine: Run the refinement CNN.
         context: Pixels of context around the unknown band's bounding box.
         max_size: Longest side the network sees; a larger unknown box is shrunk for
@@ -42,6 +49,7 @@ class GuidedAlpha(Stage):
 
     weights: str = "default"
     epsilon: float = 1e-7
+    guide: dict[str, Any] | None = None
     refine: bool = True
     context: int = 32
     max_size: int | None = 640
@@ -49,8 +57,31 @@ class GuidedAlpha(Stage):
     device: str = "cpu"
     role = "alpha"
 
+    def __post_init__(self) -> None:
+        if isinstance(self.guide, str):
+            self.guide = {"name": self.guide, "params": {}}
+        elif isinstance(self.guide, Stage):
+            self.guide = self.guide.to_dict()
+        super().__post_init__()
+        if self.guide is not None:
+            self.guide = self.guide_stage().to_dict()  # every parameter spelled out
+
+    def guide_stage(self) -> Stage:
+        """The stage that computes the guide alpha."""
+        if self.guide is None:
+            return STAGES.build("closed-form", epsilon=self.epsilon)
+        if not isinstance(self.guide, dict):
+            raise ConfigError(f"guide: expected a stage config or name, got {self.guide!r}",
+                              self.owner)
+        return stage_from_dict(self.guide)
+
     def check_params(self) -> None:
         check_range(self.epsilon, "epsilon", self.owner, gt=0)
+        if self.guide is not None:
+            stage = self.guide_stage()
+            if stage.role != "alpha" or stage.registry_name == self.registry_name:
+                raise ConfigError("guide: needs an alpha stage other than 'guided', got "
+                                  f"{stage.registry_name!r}", self.owner)
         check_range(self.context, "context", self.owner, ge=0)
         check_range(self.max_size, "max_size", self.owner, ge=32)
         check_range(self.smoothing, "smoothing", self.owner, ge=0)
@@ -64,9 +95,7 @@ class GuidedAlpha(Stage):
         state.require("trimap", stage=self.label)
         trimap = state.trimap
         if (trimap == 255).any() and (trimap == 0).any():
-            from trimatte.matting.closed_form import closed_form_alpha
-
-            guide = closed_form_alpha(state.image, trimap, epsilon=self.epsilon)
+            guide = self.guide_stage().run(state).alpha
         else:
             guide = trimap.astype(np.float32) / 255.0
         model = load_cached_model(self.weights, "guided", self.device)
