@@ -7,7 +7,7 @@ import pytest
 
 import trimatte.models.salient_net as saliency_module
 from tests.conftest import make_disc_scene
-from trimatte.errors import TrimapError
+from trimatte.errors import ConfigError, TrimapError
 from trimatte.pipeline import STAGES, MatteState, Pipeline, stage_from_dict
 from trimatte.stages.salient import SalientTrimap
 from trimatte.trimap.morphology import band_width_for
@@ -25,10 +25,11 @@ def test_registered_as_a_trimap_source() -> None:
 
 
 def test_config_round_trip() -> None:
-    stage = SalientTrimap(band_radius=7, threshold=0.4, confident_bg=None)
+    stage = SalientTrimap(band_radius=7, threshold=0.4, confident_bg=None, band_mode="threshold")
     config = stage.to_dict()
     assert config["name"] == "salient"
     assert config["params"]["band_radius"] == 7 and config["params"]["confident_bg"] is None
+    assert config["params"]["band_mode"] == "threshold"
     rebuilt = stage_from_dict(config)
     assert rebuilt == stage
 
@@ -48,6 +49,37 @@ def test_finds_the_disc_in_a_pipeline(disc) -> None:
 
 def _fake_saliency(monkeypatch, value: np.ndarray) -> None:
     monkeypatch.setattr(saliency_module, "predict_saliency", lambda image, **kw: value)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"band_mode": "edge"}, "band_mode must be one of"),
+     ({"confident_bg": None}, "needs confident_bg < confident_fg"),
+     ({"confident_bg": 0.9, "confident_fg": 0.8}, "needs confident_bg < confident_fg")],
+)
+def test_bad_band_mode_settings_are_config_errors(params, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        SalientTrimap(**params)
+
+
+def test_uncertain_mode_follows_the_soft_zone(monkeypatch) -> None:
+    # a hard left edge and a soft right edge: the unknown region is 2 * band wide on the
+    # hard side, and the whole soft ramp plus the band on the soft side
+    value = np.zeros((40, 120), np.float32)
+    value[:, 20:60] = 1.0
+    value[:, 60:100] = np.linspace(1.0, 0.0, 40, dtype=np.float32)
+    _fake_saliency(monkeypatch, value)
+    state = MatteState(image=np.zeros((40, 120, 3), np.float32))
+    row = SalientTrimap(band_radius=3).run(state).trimap[20]
+    unknown = np.flatnonzero(row == 128)
+    hard = unknown[unknown < 40]
+    assert hard.min() == 17 and hard.max() == 22  # 3 px each side of column 20
+    soft = unknown[unknown >= 40]
+    ramp = np.flatnonzero((value[20] > 0.02) & (value[20] < 0.98))
+    assert soft.min() == ramp.min() - 3 and soft.max() == ramp.max() + 3
+    old = SalientTrimap(band_radius=3, band_mode="threshold", confident_bg=None,
+                        confident_fg=None).run(state).trimap[20]
+    assert np.count_nonzero(old == 128) < unknown.size
 
 
 def test_band_scales_with_image_size(monkeypatch) -> None:

@@ -1,4 +1,4 @@
-"""The ``salient`` trimap source: U²-Net-p saliency → threshold → unknown band.
+"""The ``salient`` trimap source: U²-Net-p saliency → sure regions → unknown band.
 
 It also writes ``state.confidence`` (:class:`trimatte.trimap.confidence.Confidence`);
 see :mod:`trimatte.stages.auto` for the ``auto`` source (completion, adaptive band).
@@ -10,15 +10,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trimatte.errors import TrimapError
+from trimatte.errors import ConfigError, TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND, check_same_size
 from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage, renamed_params
 from trimatte.trimap import morphology
 from trimatte.trimap.completion import select_objects
 from trimatte.trimap.confidence import estimate_confidence
-from trimatte.trimap.morphology import DEFAULT_BAND_FRACTION
-from trimatte.trimap.saliency import check_saliency, trimap_from_saliency
+from trimatte.trimap.saliency import (
+    check_saliency,
+    trimap_from_saliency,
+    trimap_from_uncertain,
+)
+
+#: Band radius of the ``salient`` source as a fraction of the long side (~16 px on a
+#: 1620-px photo), chosen with its thresholds on the validation images.
+SALIENT_BAND_FRACTION = 0.01
+#: How the ``salient`` source draws its band (see :class:`SalientTrimap`).
+BAND_MODES = ("uncertain", "threshold")
 
 
 @STAGES.register("salient")
@@ -27,30 +36,40 @@ from trimatte.trimap.saliency import check_saliency, trimap_from_saliency
 class SalientTrimap(Stage):
     """Trimap of the most salient object, from the shipped U²-Net-p network.
 
-    Works with no user input: the saliency map (see
-    :func:`trimatte.models.salient_net.predict_saliency`) is thresholded, an unknown band
-    is drawn around the boundary, and low-confidence pixels become unknown too (see
-    :func:`trimatte.trimap.saliency.trimap_from_saliency`). Also writes ``mask``
-    (the thresholded saliency) to the state, and ``hints["saliency"]`` (the map).
+    Works with no user input, from the saliency map (see
+    :func:`trimatte.models.salient_net.predict_saliency`). With ``band_mode="uncertain"``
+    (the default) sure foreground and background are the pixels the network is sure
+    about (``>= confident_fg``, ``<= confident_bg``), each eroded by the band radius,
+    and everything else is unknown
+    (:func:`trimatte.trimap.saliency.trimap_from_uncertain`): the band follows the
+    softness of the edge. With ``band_mode="threshold"`` (the source before session 3)
+    the map is thresholded, a band is drawn around that boundary and low-confidence
+    pixels become unknown too (:func:`trimatte.trimap.saliency.trimap_from_saliency`).
+    Also writes ``mask`` (the thresholded saliency) to the state, ``hints["saliency"]``
+    (the map) and ``confidence``.
 
     Args:
         band_fraction: Band radius as a fraction of the image's long side (used when
-            ``band_radius`` is None); the default
-            (:data:`~trimatte.trimap.morphology.DEFAULT_BAND_FRACTION`) gives ~24 px on
-            a 1620-px photo.
+            ``band_radius`` is None); the default (:data:`SALIENT_BAND_FRACTION`) gives
+            ~16 px on a 1620-px photo.
         band_radius: Band radius in pixels, overriding ``band_fraction`` (``band`` before).
-        threshold: Saliency at or above which a pixel is foreground.
-        confident_bg: Saliency at or below which a pixel is sure background (None: off).
-        confident_fg: Saliency at or above which a pixel is sure foreground (None: off).
+        band_mode: ``"uncertain"`` or ``"threshold"`` (see above).
+        threshold: Saliency at or above which a pixel is foreground (the ``mask``, the
+            band of ``"threshold"`` mode, and the "no salient object" check).
+        confident_bg: Saliency at or below which a pixel is sure background (None: off;
+            ``"threshold"`` mode only).
+        confident_fg: Saliency at or above which a pixel is sure foreground (None: off;
+            ``"threshold"`` mode only).
         size: Network input side in pixels (320, the training size).
         device: Torch device the network runs on.
     """
 
-    band_fraction: float = DEFAULT_BAND_FRACTION
+    band_fraction: float = SALIENT_BAND_FRACTION
     band_radius: int | None = None
+    band_mode: str = "uncertain"
     threshold: float = 0.5
-    confident_bg: float | None = 0.05
-    confident_fg: float | None = 0.95
+    confident_bg: float | None = 0.02
+    confident_fg: float | None = 0.98
     size: int = 320
     device: str = "cpu"
     role = "trimap"
@@ -62,6 +81,19 @@ class SalientTrimap(Stage):
         check_range(self.confident_bg, "confident_bg", self.owner, ge=0, le=1)
         check_range(self.confident_fg, "confident_fg", self.owner, ge=0, le=1)
         check_range(self.size, "size", self.owner, ge=32)
+        if self.band_mode not in BAND_MODES:
+            raise ConfigError(
+                f"band_mode must be one of {', '.join(BAND_MODES)}, got {self.band_mode!r}",
+                self.owner,
+            )
+        if self.band_mode == "uncertain" and (
+            self.confident_bg is None or self.confident_fg is None
+            or self.confident_bg >= self.confident_fg
+        ):
+            raise ConfigError(
+                "band_mode 'uncertain' needs confident_bg < confident_fg (neither None)",
+                self.owner,
+            )
 
     def run(self, state: MatteState) -> MatteState:
         from trimatte.models.salient_net import load_u2netp, predict_saliency
@@ -77,13 +109,19 @@ class SalientTrimap(Stage):
         else:  # computed earlier for this image (editor, benchmark): reuse it
             saliency = check_saliency(saliency)
             check_same_size(state.image.shape, saliency.shape, "saliency")
-        trimap = trimap_from_saliency(
-            saliency,
-            band=band,
-            threshold=self.threshold,
-            confident_bg=self.confident_bg,
-            confident_fg=self.confident_fg,
-        )
+        if self.band_mode == "uncertain":
+            trimap = trimap_from_uncertain(
+                saliency, band=band, confident_bg=self.confident_bg,
+                confident_fg=self.confident_fg,
+            )
+        else:
+            trimap = trimap_from_saliency(
+                saliency,
+                band=band,
+                threshold=self.threshold,
+                confident_bg=self.confident_bg,
+                confident_fg=self.confident_fg,
+            )
         peak = float(saliency.max())
         if peak < self.threshold:
             raise TrimapError(

@@ -19,6 +19,15 @@ turned into a trimap in two steps:
    the subject (a drawing on a poster, a second animal in the distance) stays
    background instead of becoming an unknown island the matting would have to
    explain. ``keep_isolated=True`` keeps them all.
+
+:func:`trimap_from_uncertain` (the default of the ``salient`` stage since session 3)
+draws the band around the network's *uncertain zone* instead of around the 0.5
+contour: sure foreground is ``saliency >= confident_fg`` and sure background
+``saliency <= confident_bg``, each eroded by ``band`` pixels (a square window, as the
+rembg recipe does); every other pixel is unknown. Where the saliency edge is soft
+(fur, hair) the unknown region is as wide as the soft zone plus the band, where it is
+hard it is just ``2 * band`` wide, so the band adapts to the edge without a second
+model. Chosen on the validation images (see ``benchmarks/auto_trimap.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import cv2
 import numpy as np
 
 from trimatte.errors import InputError
-from trimatte.image import UNKNOWN
+from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
 from trimatte.trimap.morphology import trimap_from_mask
 
 
@@ -122,6 +131,53 @@ def trimap_from_saliency(
         if not keep_isolated:
             uncertain_bg &= _connected_to(mask, uncertain_bg | (trimap == UNKNOWN))
         trimap[uncertain_bg] = UNKNOWN
+    return trimap
+
+
+def trimap_from_uncertain(
+    saliency: np.ndarray,
+    *,
+    band: int,
+    confident_bg: float = 0.02,
+    confident_fg: float = 0.98,
+) -> np.ndarray:
+    """Trimap whose unknown region is the saliency map's uncertain zone plus a band.
+
+    Sure foreground: ``saliency >= confident_fg``, eroded by a ``(2 band + 1)``-px
+    square; sure background: ``saliency <= confident_bg``, eroded the same way (the
+    image border does not erode either); every other pixel is unknown. On a hard 0/1
+    map this is :func:`trimatte.trimap.morphology.trimap_from_mask` with a square
+    structuring element.
+
+    Args:
+        saliency: float ``(H, W)`` foreground probability in [0, 1] (uint8 is scaled).
+        band: Erosion radius in pixels (>= 0): how far the unknown region reaches
+            beyond the uncertain zone on each side.
+        confident_bg: Saliency at or below which a pixel is sure background.
+        confident_fg: Saliency at or above which a pixel is sure foreground.
+
+    Returns:
+        uint8 ``(H, W)`` trimap with 0 (background), 128 (unknown), 255 (foreground).
+
+    Raises:
+        InputError: Bad map, negative band, or ``confident_bg >= confident_fg``.
+    """
+    saliency = check_saliency(saliency)
+    low = _check_probability(confident_bg, "confident_bg")
+    high = _check_probability(confident_fg, "confident_fg")
+    if low >= high:
+        raise InputError(
+            f"need confident_bg < confident_fg, got {confident_bg} >= {confident_fg}",
+            "confident_bg",
+        )
+    if isinstance(band, bool) or not isinstance(band, numbers.Integral) or band < 0:
+        raise InputError(f"must be an integer >= 0, got {band!r}", "band")
+    kernel = np.ones((2 * int(band) + 1, 2 * int(band) + 1), np.uint8)
+    sure_fg = cv2.erode((saliency >= high).astype(np.uint8), kernel).astype(bool)
+    sure_bg = cv2.erode((saliency <= low).astype(np.uint8), kernel).astype(bool)
+    trimap = np.full(saliency.shape, UNKNOWN, np.uint8)
+    trimap[sure_fg] = FOREGROUND
+    trimap[sure_bg] = BACKGROUND
     return trimap
 
 
