@@ -116,7 +116,8 @@ def test_cancel_a_running_job(client):
     deadline = time.monotonic() + 30
     final = client.get(f"/v1/jobs/{job_id}").json()
     while final["counts"]["done"] + final["counts"]["cancelled"] < 6:
-        assert time.monotonic() < deadline, final["counts"]
+        assert time.monotonic() < deadline, (final["counts"],
+                                              [i.get("error") for i in final.get("items", [])])
         time.sleep(0.1)
         final = client.get(f"/v1/jobs/{job_id}").json()
     assert final["counts"]["done"] + final["counts"]["cancelled"] == 6
