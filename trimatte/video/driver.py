@@ -5,7 +5,8 @@ recent frames (``2 * radius + 2``) for optical flow and smoothing, so memory doe
 grow with the clip's length. Each frame goes through the pipeline's stages in three
 parts: the trimap source (skipped when a keyframe trimap is given or a propagated one
 is trusted), trimap refinement and alpha estimation, and, after temporal smoothing of
-the alpha, foreground estimation. Outputs are written as frames leave the window.
+the alpha, foreground estimation (see :mod:`trimatte.video.processor`). Outputs are
+written as frames leave the window.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from trimatte.errors import InputError, TrimapError, TrimatteError, TrimatteWarning
-from trimatte.image import FOREGROUND, as_trimap
-from trimatte.io import read_alpha, read_trimap
-from trimatte.pipeline import MatteState, Pipeline
-from trimatte.trimap.validate import validate_trimap
+from trimatte.errors import InputError, TrimatteError, TrimatteWarning
+from trimatte.io import read_alpha
+from trimatte.pipeline import Pipeline
 from trimatte.video import flow as flowlib
 from trimatte.video import temporal
 from trimatte.video.outputs import Outputs
-from trimatte.video.reader import Frame, open_source
+from trimatte.video.processor import FrameItem, FrameProcessor, FrameWindow, load_keyframes
+from trimatte.video.reader import open_source
 from trimatte.video.writer import FRAME_PATTERN, OutputSpec, parse_output
 
 __all__ = ["TEMPORAL_MODES", "TemporalOptions", "VideoInterrupted", "VideoReport", "matte_video"]
@@ -56,6 +56,11 @@ class TemporalOptions:
         detect_every: With an automatic trimap source and propagation, run the source
             on every n-th frame only (and on frames where the flow lost track); the
             frames between use the propagated trimap. 1 runs it on every frame.
+        saliency_memory: Weight of the previous frame's soft map, carried along the
+            flow, when a trimap source leaves one in ``hints["saliency"]`` (``salient``,
+            ``auto``): each frame's map is ``(s + m c w) / (1 + m c)`` with ``w`` the
+            warped previous map and ``c`` its trust, and the trimap is drawn from it.
+            0 turns this off (each frame's own map).
     """
 
     mode: str = "flow"
@@ -66,6 +71,7 @@ class TemporalOptions:
     sigma: float = 1.5
     min_overlap: float = 0.7
     detect_every: int = 1
+    saliency_memory: float = 2.0
 
     def __post_init__(self) -> None:
         if self.mode not in TEMPORAL_MODES:
@@ -75,6 +81,9 @@ class TemporalOptions:
         if not (isinstance(self.detect_every, int) and self.detect_every >= 1):
             raise InputError(f"detect_every must be an integer >= 1, got {self.detect_every!r}",
                              "detect_every")
+        if not (isinstance(self.saliency_memory, (int, float)) and self.saliency_memory >= 0):
+            raise InputError(f"saliency_memory must be >= 0, got {self.saliency_memory!r}",
+                             "saliency_memory")
         if not self.sigma > 0:
             raise InputError(f"sigma must be positive, got {self.sigma!r}", "sigma")
 
@@ -124,176 +133,9 @@ class VideoInterrupted(KeyboardInterrupt):
         self.report = report
 
 
-@dataclass
-class _Item:
-    frame: Frame
-    gray: np.ndarray
-    colour: np.ndarray
-    alpha: np.ndarray | None = None
-    trimap: np.ndarray | None = None
-    empty: bool = False
-    confidence: float = 1.0
 
 
-class _Window:
-    """Recent frames and the flows between them (cached, pruned as frames leave)."""
-
-    def __init__(self, options: TemporalOptions) -> None:
-        self.options = options
-        self.estimator = flowlib.FlowEstimator(options.flow, options.preset)
-        self.items: dict[int, _Item] = {}
-        self.flows: dict[tuple[int, int], np.ndarray] = {}
-        self.trusts: dict[tuple[int, int], np.ndarray] = {}
-
-    def flow(self, a: int, b: int) -> np.ndarray:
-        if (a, b) not in self.flows:
-            self.flows[(a, b)] = self.estimator(self.items[a].gray, self.items[b].gray)
-        return self.flows[(a, b)]
-
-    def trust(self, a: int, b: int) -> np.ndarray:
-        """Trust of frame b's data warped into frame a."""
-        if (a, b) not in self.trusts:
-            self.trusts[(a, b)] = flowlib.flow_confidence(
-                self.flow(a, b), self.flow(b, a), self.items[a].colour, self.items[b].colour
-            )
-        return self.trusts[(a, b)]
-
-    def warped_alpha(self, a: int, b: int) -> np.ndarray:
-        return flowlib.warp(self.items[b].alpha, self.flow(a, b))
-
-    def forget_before(self, index: int) -> None:
-        for key in [k for k in self.items if k < index]:
-            del self.items[key]
-        for cache in (self.flows, self.trusts):
-            for key in [k for k in cache if min(k) < index]:
-                del cache[key]
-
-
-def _split(pipeline: Pipeline) -> tuple[Pipeline | None, Pipeline, list]:
-    """(trimap source or None, refinement + alpha stages, foreground stages)."""
-    sources = [s for s in pipeline.stages if s.role == "trimap" and s.registry_name != "given"]
-    middle = [s for s in pipeline.stages if s.role in ("trimap_refine", "alpha", "alpha_refine")]
-    if not any(s.role == "alpha" for s in middle):
-        raise InputError("the pipeline has no alpha stage", "pipeline")
-    post = [s for s in pipeline.stages if s.role == "foreground"]
-    return (Pipeline(sources) if sources else None), Pipeline(middle), post
-
-
-def load_keyframes(keyframes: dict[int, object] | None, shape: tuple[int, int]
-                   ) -> dict[int, np.ndarray]:
-    """Keyframe trimaps from arrays or files, checked against the frame size."""
-    loaded: dict[int, np.ndarray] = {}
-    for index, value in sorted((keyframes or {}).items()):
-        if not isinstance(index, int) or index < 0:
-            raise InputError(f"keyframe numbers are integers >= 0, got {index!r}", "--trimap")
-        name = str(value) if isinstance(value, (str, Path)) else f"trimap of frame {index}"
-        trimap = read_trimap(value) if isinstance(value, (str, Path)) else as_trimap(value, name)
-        if trimap.shape != shape:
-            raise InputError(
-                f"is {trimap.shape[1]}x{trimap.shape[0]} but the video is "
-                f"{shape[1]}x{shape[0]} (WxH)",
-                name,
-            )
-        validate_trimap(trimap, name=name)
-        loaded[index] = trimap
-    return loaded
-
-
-class _Processor:
-    """Per-frame trimap (key, propagated, detected or fused) and raw alpha."""
-
-    def __init__(self, pipeline: Pipeline, keyframes: dict[int, np.ndarray],
-                 options: TemporalOptions, hints: dict, window: _Window,
-                 report: VideoReport) -> None:
-        self.source, self.middle, self.post = _split(pipeline)
-        self.keyframes = keyframes
-        self.options = options
-        self.hints = hints
-        self.window = window
-        self.report = report
-        self.radius = temporal.band_radius(next(iter(keyframes.values()))) if keyframes else 0
-        self.empty_reasons: dict[int, str] = {}
-        self.since_detection = 0
-
-    def _detect(self, image: np.ndarray) -> tuple[np.ndarray | None, str]:
-        try:
-            state = self.source(image, **self.hints)
-        except TrimapError as exc:
-            return None, exc.reason
-        return state.trimap, ""
-
-    def trimap_for(self, item: _Item) -> tuple[np.ndarray | None, str]:
-        t = item.frame.index
-        if t in self.keyframes:
-            self.radius = temporal.band_radius(self.keyframes[t])
-            return self.keyframes[t], ""
-        prev = self.window.items.get(t - 1)
-        propagate = prev is not None and prev.alpha is not None and (
-            self.source is None or (self.options.propagate and self.options.active)
-        )
-        if propagate:
-            warped = self.window.warped_alpha(t, t - 1)
-            trust = self.window.trust(t, t - 1)
-            propagated = temporal.propagate_trimap(warped, trust, max(self.radius, 1))
-            if self.source is None:
-                return propagated, "the subject left the picture or was lost by the flow"
-            self.since_detection += 1
-            tracked = np.any(propagated == FOREGROUND)
-            if tracked and self.since_detection < self.options.detect_every:
-                return propagated, ""
-            self.since_detection = 0
-            detected, reason = self._detect(item.frame.image)
-            if detected is None:
-                return None, reason
-            fused, rekeyed = temporal.fuse_trimaps(propagated, detected,
-                                                   self.options.min_overlap)
-            if rekeyed:
-                self.radius = temporal.band_radius(detected)
-                if t > 0:
-                    self.report.rekeyed.append(t)
-            return fused, ""
-        if self.source is None:
-            raise InputError(f"no trimap for frame {t}: give one (--trimap {t}:FILE) or use a "
-                             "trimap source (--trimap-method)", "--trimap")
-        detected, reason = self._detect(item.frame.image)
-        if detected is not None:
-            self.radius = temporal.band_radius(detected)
-        return detected, reason
-
-    def process(self, item: _Item) -> None:
-        trimap, reason = self.trimap_for(item)
-        shape = item.frame.image.shape[:2]
-        if trimap is not None and not np.any(trimap == FOREGROUND):
-            trimap, reason = None, reason or "the trimap has no foreground"
-        if trimap is not None:
-            try:
-                state = self.middle(item.frame.image, trimap, **self.hints)
-                item.alpha, item.trimap = state.alpha, state.trimap
-            except TrimapError as exc:
-                trimap, reason = None, exc.reason
-        if trimap is None:
-            item.alpha = np.zeros(shape, np.float32)
-            item.trimap = np.zeros(shape, np.uint8)
-            item.empty = True
-            self.empty_reasons[item.frame.index] = reason
-            self.report.empty_frames.append(item.frame.index)
-        prev = self.window.items.get(item.frame.index - 1)
-        band = item.trimap == 128
-        uses_flow = self.options.active or self.source is None
-        if prev is not None and band.any() and uses_flow:
-            item.confidence = float(self.window.trust(item.frame.index, prev.frame.index)[band]
-                                    .mean())
-
-    def finish(self, item: _Item, alpha: np.ndarray) -> MatteState:
-        state = MatteState(image=item.frame.image, trimap=item.trimap, alpha=alpha,
-                           hints=dict(self.hints))
-        if not item.empty:
-            for stage in self.post:
-                state = stage.run(state)
-        return state
-
-
-def _smoothed(window: _Window, index: int, options: TemporalOptions) -> np.ndarray:
+def _smoothed(window: FrameWindow, index: int, options: TemporalOptions) -> np.ndarray:
     """The output alpha of frame ``index`` from the window (see :mod:`.temporal`)."""
     item = window.items[index]
     if item.empty or not options.active:
@@ -380,8 +222,8 @@ def matte_video(
     with open_source(source, fps=fps) as reader:
         info = reader.info
         keys = load_keyframes(keyframes, (info.height, info.width))
-        window = _Window(options)
-        processor = _Processor(pipeline, keys, options, dict(hints or {}), window, report)
+        window = FrameWindow(options)
+        processor = FrameProcessor(pipeline, keys, options, dict(hints or {}), window, report)
         if processor.source is None and 0 not in keys:
             first = min(keys) if keys else None
             raise InputError(
@@ -414,7 +256,7 @@ def matte_video(
             for frame in reader:
                 if frame.index < warm - 1:
                     continue
-                item = _Item(frame, flowlib.prepare_gray(frame.image),
+                item = FrameItem(frame, flowlib.prepare_gray(frame.image),
                              flowlib.prepare_colour(frame.image))
                 window.items[frame.index] = item
                 if frame.index == warm - 1:  # seed the propagation from the written frame

@@ -9,6 +9,14 @@ Trimap propagation
     pixels the two call opposite sides become unknown, and when they overlap too
     little (the subject changed, appeared or left) the detected trimap is used alone.
 
+Steadier trimap sources
+    A trimap source that leaves a soft map (the ``salient`` source's saliency) is
+    steadied before its trimap is drawn: the map is averaged with the previous frame's
+    steadied map, carried along the flow and weighted by its trust (a recursive,
+    motion-compensated average, :func:`recursive_map`). A detector that sees an
+    object in one frame and not the next (a distractor, a faint limb) then gives a
+    map that changes slowly, so the trimap, and the matte, stop jumping.
+
 Alpha smoothing
     ``flow`` mode: each alpha is averaged with its neighbours up to ``radius`` frames
     away, *warped into its frame along the flow* and weighted by how far each warped
@@ -31,6 +39,7 @@ __all__ = [
     "fuse_trimaps",
     "ofd_filter",
     "propagate_trimap",
+    "recursive_map",
     "trimap_overlap",
     "weighted_blend",
 ]
@@ -145,6 +154,30 @@ def fuse_trimaps(propagated: np.ndarray, detected: np.ndarray, min_overlap: floa
     )
     fused[conflict] = UNKNOWN
     return fused, False
+
+
+def recursive_map(current: np.ndarray, warped_previous: np.ndarray, trust: np.ndarray,
+                  memory: float) -> np.ndarray:
+    """``(s + m c w) / (1 + m c)``: a soft map averaged with the previous one along the flow.
+
+    Applied frame after frame, this is an exponential average along the motion whose
+    effective length grows with ``memory`` (the previous frame's weight relative to the
+    current one: 1 gives it half the weight, 2 two thirds); where the flow is not
+    trusted (``c`` near 0: occlusions, new objects) the current map is kept.
+
+    Args:
+        current: float32 ``(H, W)`` this frame's map (e.g. saliency in [0, 1]).
+        warped_previous: float32 ``(H, W)`` the previous frame's averaged map, warped
+            into this frame.
+        trust: float32 ``(H, W)`` trust of each warped pixel, in [0, 1].
+        memory: Weight ``m`` >= 0 of the previous map.
+
+    Returns:
+        float32 ``(H, W)``, between the two maps at every pixel.
+    """
+    weight = np.float32(memory) * np.clip(trust, 0.0, 1.0).astype(np.float32)
+    out = (current.astype(np.float32) + weight * warped_previous) / (1.0 + weight)
+    return out.astype(np.float32)
 
 
 def weighted_blend(center: np.ndarray, neighbours: list[tuple[np.ndarray, np.ndarray]]
