@@ -7,15 +7,20 @@ time per image. Methods:
 
 * ``raw`` -- the U²-Net-p saliency map itself used as alpha (the baseline of issue 10);
 * ``salient``, ``auto`` (or ``auto:complete=false,r_max=0.02``, ...) -- trimatte's
-  pipelines with that trimap source, closed-form matting and multi-level foreground
+  pipelines with that trimap source, the default alpha stage (or ``@closed-form``,
+  ``@guided``), the ``alpha-levels`` stage where the default pipeline adds it (or
+  ``+levels`` / ``-levels``) and multi-level foreground
   (``trimatte.api.build_pipeline``); the saliency map is computed once per image and
-  its time added to every method that uses it;
+  its time added to every method that uses it. Spelled
+  ``SOURCE[:k=v,...][@MATTING][+levels|-levels]``; ``salient-s2`` is shorthand for the
+  salient source before session 3 (``band_mode=threshold``, band 1.5 %, 0.05 / 0.95);
 * ``peer`` -- the rembg "alpha matting" recipe: U²-Net-p in ONNX Runtime
   (``../shared/weights/u2netp.onnx``), threshold-and-erode trimap, pymatting's
   ``estimate_alpha_cf`` and ``estimate_foreground_ml`` (needs the dev extra).
 
 Data (``../shared/data``): the 13 AM-2k photos with human-made alpha, reported for the
-held-out split of :func:`trimatte.data.splits.shared_split` and for all 13; the
+training split of :func:`trimatte.data.splits.shared_split` (the validation set on which
+the defaults were chosen), for its held-out split, and for all 13; the
 portraits with human person masks and the SOD object masks over BSDS500 photos,
 every image whose sorted index % ``--every`` == 0 (binary masks: whole-image SAD
 there measures "finds the whole subject", soft edges cost a little).
@@ -91,7 +96,12 @@ class Peer:
     def __init__(self, onnx_path: Path) -> None:
         import onnxruntime as ort
 
-        self.session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        # ONNX Runtime's threads spin after each run by default: that CPU time would be
+        # charged to whichever method runs next in this process, not to the peer
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(onnx_path), options,
+                                            providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
         self(np.full((64, 64, 3), 0.5, np.float32))  # warm-up: numba compilation
 
@@ -107,18 +117,35 @@ class Peer:
         return alpha.astype(np.float32)
 
 
+#: The salient source as it was before session 3 (threshold + 1.5 % band, 0.05 / 0.95).
+OLD_SALIENT = "salient:band_mode=threshold,band_fraction=0.015,confident_bg=0.05,confident_fg=0.95"
+
+
+def parse_method(name: str) -> tuple[str, dict, dict]:
+    """``SOURCE[:k=v,...][@MATTING][+levels|-levels]`` -> (source, params, build kwargs)."""
+    levels = None
+    if name.endswith(("+levels", "-levels")):
+        levels, name = name.endswith("+levels"), name[: -len("+levels")]
+    name, _, matting = name.partition("@")
+    if name == "salient-s2" or name.startswith("salient-s2:"):
+        name = OLD_SALIENT + name[len("salient-s2"):].replace(":", ",", 1)
+    source, _, params = name.partition(":")
+    kwargs = {"alpha_levels": levels}
+    if matting:
+        kwargs["matting"] = matting
+    return source, parse_params([p for p in params.split(",") if p], "--methods"), kwargs
+
+
 def make_methods(names: list[str]):
     """``{label: (kind, runner)}``; pipelines take (image, saliency) and return a state."""
     methods = {}
     for name in names:
-        source, _, params = name.partition(":")
-        if source in ("raw", "peer"):
-            methods[name] = (source, None)
+        if name in ("raw", "peer"):
+            methods[name] = (name, None)
             continue
-        pipeline = build_pipeline(
-            trimap_method=source, composite=None,
-            trimap_params=parse_params([p for p in params.split(",") if p], "--methods"),
-        )
+        source, params, kwargs = parse_method(name)
+        pipeline = build_pipeline(trimap_method=source, composite=None,
+                                  trimap_params=params, **kwargs)
         methods[name] = ("pipeline", pipeline)
     return methods
 
@@ -131,19 +158,21 @@ def run_set(title: str, items, methods, args, peer) -> dict:
     rows: dict[str, list[dict]] = {m: [] for m in methods}
     for name, image_path, truth_path in tqdm(items, desc=title, file=sys.stderr):
         image, truth = shrink(read_image(image_path), read_alpha(truth_path), args.max_side)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         saliency = predict_saliency(image, model=model)
         saliency_time = time.perf_counter() - start
+        saliency_cpu = time.process_time() - cpu_start
         for label, (kind, runner) in methods.items():
             confidence = None
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             if kind == "raw":
-                alpha, seconds = saliency, saliency_time
+                alpha, seconds, cpu = saliency, saliency_time, saliency_cpu
             elif kind == "peer":
                 if peer is None:
                     continue
                 alpha = peer(image)
                 seconds = time.perf_counter() - start
+                cpu = time.process_time() - cpu_start
             else:
                 try:
                     state = runner(image, saliency=saliency)
@@ -153,6 +182,7 @@ def run_set(title: str, items, methods, args, peer) -> dict:
                     tqdm.write(f"{name}: {label}: {exc}", file=sys.stderr)
                     alpha = np.zeros(truth.shape, np.float32)
                 seconds = time.perf_counter() - start + saliency_time
+                cpu = time.process_time() - cpu_start + saliency_cpu
             alpha = quantize_8bit(alpha)
             union = np.count_nonzero((alpha >= 0.5) | (truth >= 0.5))
             rows[label].append({
@@ -160,6 +190,7 @@ def run_set(title: str, items, methods, args, peer) -> dict:
                 "SAD": float(np.abs(alpha - truth).sum() / 1000.0),
                 "IoU": np.count_nonzero((alpha >= 0.5) & (truth >= 0.5)) / max(union, 1),
                 "seconds": seconds,
+                "cpu": cpu,
                 "confidence": None if confidence is None else round(confidence.score, 3),
                 "flags": [] if confidence is None else list(confidence.flags),
             })
@@ -168,8 +199,8 @@ def run_set(title: str, items, methods, args, peer) -> dict:
 
 def print_table(title: str, rows: dict[str, list[dict]], subset: set[str] | None = None) -> None:
     print(f"\n== {title}")
-    print(f"{'method':34s} {'n':>4} {'SAD':>8} {'x raw':>6} {'max SAD':>8} {'>100':>5} "
-          f"{'IoU':>6} {'sec/img':>8} {'low conf':>8}")
+    print(f"{'method':44s} {'n':>4} {'SAD':>8} {'x raw':>6} {'max SAD':>8} {'>100':>5} "
+          f"{'IoU':>6} {'sec/img':>8} {'cpu/img':>8} {'low conf':>8}")
     raw = None
     for label, records in rows.items():
         records = [r for r in records if subset is None or r["name"] in subset]
@@ -181,9 +212,10 @@ def print_table(title: str, rows: dict[str, list[dict]], subset: set[str] | None
         ratio = f"{sad.mean() / raw:6.2f}" if raw else f"{'-':>6}"
         low = sum(1 for r in records if r["confidence"] is not None and r["confidence"] < 0.5)
         low_text = f"{low:8d}" if any(r["confidence"] is not None for r in records) else "       -"
-        print(f"{label:34s} {len(records):4d} {sad.mean():8.2f} {ratio} {sad.max():8.2f} "
+        print(f"{label:44s} {len(records):4d} {sad.mean():8.2f} {ratio} {sad.max():8.2f} "
               f"{int((sad > 100).sum()):5d} {np.mean([r['IoU'] for r in records]):6.3f} "
-              f"{np.mean([r['seconds'] for r in records]):8.2f} {low_text}")
+              f"{np.mean([r['seconds'] for r in records]):8.2f} "
+              f"{np.mean([r['cpu'] for r in records]):8.2f} {low_text}")
 
 
 def main() -> int:
@@ -194,6 +226,9 @@ def main() -> int:
                         help="raw, peer, or trimap sources with params: auto:r_max=0.02,...")
     parser.add_argument("--every", type=int, default=5,
                         help="portraits/SOD: images whose sorted index %% N == 0 (held out)")
+    parser.add_argument("--am2k-split", choices=("all", "train", "held-out"), default="all",
+                        help="AM-2k photos to run: the training split (validation, for "
+                             "choosing settings), the held-out split, or all 13")
     parser.add_argument("--limit", type=int, default=0, help="at most N images per set")
     parser.add_argument("--skip", type=int, default=0, help="skip the first N images of a set")
     parser.add_argument("--max-side", type=int, default=0, help="downscale (0: full size)")
@@ -222,6 +257,10 @@ def main() -> int:
           "sec/img includes the saliency network; low conf = confidence < 0.5")
     for set_name in args.sets.split(","):
         items = loaders[set_name]()
+        if set_name == "am2k" and args.am2k_split != "all":
+            held_names = {f"am2k/{n.split('/')[-1]}" for n in HELD_OUT_AM2K}
+            keep_held = args.am2k_split == "held-out"
+            items = [item for item in items if (item[0] in held_names) == keep_held]
         items = items[args.skip:]
         if args.limit:
             items = items[: args.limit]
@@ -229,6 +268,9 @@ def main() -> int:
         everything[set_name] = rows
         if set_name == "am2k":
             held = {f"am2k/{n.split('/')[-1]}" for n in HELD_OUT_AM2K}
+            train = {r["name"] for r in next(iter(rows.values()))} - held
+            print_table("AM-2k training split = validation (real alpha; defaults chosen "
+                        "here)", rows, train)
             print_table("AM-2k held-out split (real alpha)", rows, held)
             print_table("AM-2k all 13 (real alpha; none seen by the saliency net or the "
                         "classical code)", rows)
