@@ -27,7 +27,8 @@ penguin in it; skipped when ../shared is absent), ``synthetic`` (a procedural fu
 subject with sub-pixel strands over a textured background, always available), and
 ``noisy`` (the synthetic one with noise 0.05 and H.264 crf 28, like low light and web
 compression). All have Gaussian sensor noise (0.02 unless noisy) and a 30 % lighting
-drop. Pipelines: the default (salient trimap + closed-form + multi-level foreground)
+drop. Pipelines: the default (salient trimap + the default alpha stage, ``guided``:
+closed-form corrected by the classical-guided network, + multi-level foreground)
 and the fastest (salient trimap + GrabCut hard mask); ``--keyframe`` adds a run from
 the ground-truth trimap of frame 0 propagated along the flow + closed-form.
 """
@@ -49,7 +50,7 @@ sys.path.insert(0, str(REPO / "examples"))
 
 from make_video_clip import am2k_layers  # noqa: E402
 
-from trimatte.api import build_pipeline  # noqa: E402
+from trimatte.api import DEFAULT_MATTING, build_pipeline  # noqa: E402
 from trimatte.io import read_alpha  # noqa: E402
 from trimatte.metrics import video_metrics  # noqa: E402
 from trimatte.trimap.morphology import trimap_from_alpha  # noqa: E402
@@ -63,7 +64,7 @@ def pipelines(gt0: np.ndarray, keyframe: bool) -> dict[str, tuple]:
     """name → (pipeline, keyframes)."""
     band = max(2, round(0.012 * max(gt0.shape)))
     runs = {
-        "default (salient + closed-form)": (build_pipeline(composite=None), None),
+        f"default (salient + {DEFAULT_MATTING})": (build_pipeline(composite=None), None),
         "fastest (salient + grabcut-hard)": (
             build_pipeline(matting="grabcut-hard", foreground=None, composite=None), None),
     }

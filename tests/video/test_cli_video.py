@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+
 import av
 
+from trimatte.api import DEFAULT_MATTING
 from trimatte.cli.main import main
+from trimatte.cli.video import make_pipeline
+from trimatte.io import read_alpha, write_image
+from trimatte.metrics import video_metrics
+from trimatte.video.synthetic import ClipSpec, textured_background
 
 
 def test_video_command_writes_outputs(clips, tmp_path, capsys):
@@ -33,3 +40,34 @@ def test_video_command_errors_are_one_line(tmp_path, capsys, clips):
                  str(clips["mp4"].trimap), "--resume"])
     assert code == 2 and "--resume" in capsys.readouterr().err
     assert not (tmp_path / "o.mov").exists()
+
+
+def clip_plate(spec: ClipSpec, path) -> None:
+    """The empty scene of a synthetic clip's first frame (what a clean plate shows)."""
+    import math
+
+    pan = spec.pan * spec.width
+    background = textured_background(math.ceil(spec.width + pan) + 2, spec.height + 2,
+                                     seed=spec.seed + 1)
+    write_image(path, background[1:1 + spec.height, 1:1 + spec.width])
+
+
+def test_background_plate_switches_to_the_plate_stages(clips, tmp_path, capsys):
+    clip = clips["mp4"]
+    plate = tmp_path / "plate.png"
+    clip_plate(ClipSpec(width=64, height=48, frames=8, noise=0.01, period=24, seed=1), plate)
+    frames = tmp_path / "frames"
+    code = main(["video", str(clip.path), "-o", f"png-alpha:{frames}", "--background-plate",
+                 str(plate), "--radius", "1"])
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    alphas = [read_alpha(frames / f"frame_{i:06d}.png") for i in range(8)]
+    assert video_metrics(alphas, clip.alphas)["SAD"] < 0.15  # an empty matte scores ~0.4
+    args = argparse.Namespace(pipeline=None, background_plate=str(plate), trimap_method=None,
+                              matting=DEFAULT_MATTING, trimap_param=[], matting_param=[])
+    names = [s.registry_name for s in make_pipeline(args, True, {}).stages]
+    assert names == ["plate", "plate-alpha", "plate-foreground"]
+    code = main(["video", str(clip.path), "-o", str(tmp_path / "o.mov"), "--background-plate",
+                 str(tmp_path / "nope.png")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "nope.png" in err[0]

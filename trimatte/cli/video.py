@@ -67,6 +67,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--detect-every", type=int, default=1, metavar="N",
                    help="run the trimap source on every N-th frame only and propagate the "
                    "trimap between (faster; default: 1 = every frame)")
+    p.add_argument("--saliency-memory", type=float, default=2.0, metavar="M",
+                   help="weight of the previous frame's saliency map, carried along the flow, "
+                   "in each frame's map before its trimap is drawn (salient/auto sources; "
+                   "default: 2; 0: off)")
+    p.add_argument("--background-plate", metavar="FILE",
+                   help="photo of the empty scene (a clean plate) for every frame; switches "
+                   "the default stages to plate, plate-alpha and plate-foreground (a given "
+                   "--trimap, --trimap-method or --matting still wins)")
     p.add_argument("--background", default="white", metavar="COLOR_IMAGE_OR_VIDEO",
                    help="background of composite outputs: colour, image or video file")
     p.add_argument("--fps", type=float, default=None,
@@ -97,11 +105,15 @@ def make_pipeline(args: argparse.Namespace, needs_colour: bool, keyframes: dict)
 
     if args.pipeline:
         return Pipeline.load(args.pipeline)
-    method = args.trimap_method or ("given" if keyframes else DEFAULT_TRIMAP_METHOD)
+    plate = bool(args.background_plate)
+    method = args.trimap_method or (
+        "given" if keyframes else "plate" if plate else DEFAULT_TRIMAP_METHOD)
+    matting = "plate-alpha" if plate and args.matting == DEFAULT_MATTING else args.matting
     return build_pipeline(
         trimap_method=method,
-        matting=args.matting,
-        foreground="multilevel-foreground" if needs_colour else None,
+        matting=matting,
+        foreground=("plate-foreground" if plate else "multilevel-foreground")
+        if needs_colour else None,
         composite=None,
         trimap_params=parse_params(args.trimap_param, "--trimap-param"),
         matting_params=parse_params(args.matting_param, "--matting-param"),
@@ -119,8 +131,13 @@ def run(args: argparse.Namespace) -> int:
         keyframes = parse_keyframes(args.trimap)
         pipeline = make_pipeline(args, any(s.needs_colour for s in specs), keyframes)
         options = TemporalOptions(mode=args.temporal, radius=args.radius, flow=args.flow,
-                                  detect_every=args.detect_every)
+                                  detect_every=args.detect_every,
+                                  saliency_memory=args.saliency_memory)
         hints = {"rect": parse_rect(args.rect)} if args.rect else {}
+        if args.background_plate:
+            if not Path(args.background_plate).is_file():
+                raise InputError("file not found", args.background_plate)
+            hints["plate"] = args.background_plate
     except TrimatteError as exc:
         report(str(exc))
         return 2
