@@ -9,7 +9,8 @@ flow without smearing motion, and writes videos with alpha (ProRes 4444 ``.mov``
 Modules: :mod:`~trimatte.video.reader` (decoding), :mod:`~trimatte.video.writer`
 (encoding, PNG sequences, audio), :mod:`~trimatte.video.flow` (optical flow and trust),
 :mod:`~trimatte.video.temporal` (trimap propagation, alpha smoothing),
-:mod:`~trimatte.video.driver` (the streaming loop), :mod:`~trimatte.video.synthetic`
+:mod:`~trimatte.video.driver` (the streaming loop), :mod:`~trimatte.video.processor`
+(each frame's trimap, steadied saliency and alpha), :mod:`~trimatte.video.synthetic`
 (test clips with exact ground truth).
 """
 
