@@ -118,3 +118,14 @@ def test_thin_object_with_a_wide_band_raises_a_clear_trimap_error(monkeypatch) -
     state = MatteState(image=np.zeros((40, 40, 3), np.float32))
     with pytest.raises(TrimapError, match="too thin"):
         SalientTrimap(band_radius=4).run(state)
+
+
+def test_never_sure_net_falls_back_to_the_threshold_band_and_says_so(monkeypatch) -> None:
+    value = np.zeros((60, 60), np.float32)
+    value[15:45, 15:45] = 0.9  # salient, but never above confident_fg (0.98)
+    _fake_saliency(monkeypatch, value)
+    state = SalientTrimap(band_radius=3).run(MatteState(image=np.zeros((60, 60, 3), np.float32)))
+    assert np.any(state.trimap == 255) and state.trimap[30, 30] == 255
+    assert state.trimap[0, 0] == 0
+    assert "uncertain subject" in state.confidence.flags
+    assert state.confidence.details["no_sure_foreground"] == 1.0

@@ -78,10 +78,24 @@ def test_subject_touching_the_border() -> None:
     centred = confidence_of(disc(60, 60, 30).astype(np.float32))
     one_side = confidence_of(disc(110, 60, 30).astype(np.float32))
     corner = confidence_of(disc(110, 110, 40).astype(np.float32))
-    assert border_sides(disc(110, 110, 40)) == 2
-    assert TOUCHES_BORDER in one_side.flags and TOUCHES_BORDER in corner.flags
-    assert centred.score > one_side.score > corner.score
-    assert not one_side.low  # a portrait cut off at the bottom is normal
+    three = np.zeros((SIZE, SIZE), np.float32)
+    three[40:, :] = 1.0  # bottom, left and right
+    three_sides = confidence_of(three)
+    assert border_sides(disc(110, 110, 40)) == 2 and border_sides(three > 0.5) == 3
+    # cut off at the bottom, or at the bottom and a side (a portrait): normal, unflagged
+    assert TOUCHES_BORDER not in one_side.flags and TOUCHES_BORDER not in corner.flags
+    assert centred.score == one_side.score and not one_side.low
+    assert corner.score <= one_side.score
+    assert TOUCHES_BORDER in three_sides.flags and three_sides.score < corner.score
+
+
+def test_extra_penalty_lowers_the_score_and_adds_a_flag_once() -> None:
+    base = confidence_of(disc(60, 60, 30).astype(np.float32))
+    lowered = base.with_penalty(UNCERTAIN, 0.3, no_sure_foreground=1.0)
+    assert lowered.score == pytest.approx(base.score * 0.7)
+    assert lowered.flags.count(UNCERTAIN) == 1 and lowered.details["no_sure_foreground"] == 1
+    assert lowered.with_penalty(UNCERTAIN, 0.3).flags.count(UNCERTAIN) == 1
+    assert base.with_penalty(UNCERTAIN, 0.05).flags == base.flags  # below FLAG_AT
 
 
 def test_soft_saliency_is_an_uncertain_subject() -> None:

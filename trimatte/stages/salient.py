@@ -16,6 +16,7 @@ from trimatte.params import check_range
 from trimatte.pipeline import STAGES, MatteState, Stage, renamed_params
 from trimatte.trimap import morphology
 from trimatte.trimap.completion import select_objects
+from trimatte.trimap.confidence import UNCERTAIN as UNSURE_NET
 from trimatte.trimap.confidence import estimate_confidence
 from trimatte.trimap.saliency import (
     check_saliency,
@@ -109,11 +110,20 @@ class SalientTrimap(Stage):
         else:  # computed earlier for this image (editor, benchmark): reuse it
             saliency = check_saliency(saliency)
             check_same_size(state.image.shape, saliency.shape, "saliency")
+        fallback = False
         if self.band_mode == "uncertain":
             trimap = trimap_from_uncertain(
                 saliency, band=band, confident_bg=self.confident_bg,
                 confident_fg=self.confident_fg,
             )
+            if not np.any(trimap == FOREGROUND):
+                # the net is never sure (or the sure part is thinner than the band): the
+                # band around the threshold contour still gives a matte; say so below
+                fallback = True
+                trimap = trimap_from_saliency(
+                    saliency, band=band, threshold=self.threshold,
+                    confident_bg=self.confident_bg, confident_fg=None,
+                )
         else:
             trimap = trimap_from_saliency(
                 saliency,
@@ -150,4 +160,6 @@ class SalientTrimap(Stage):
             trimap, saliency=saliency, mask=mask, second_strength=selection.second_strength,
             threshold=self.threshold,
         )
+        if fallback:
+            confidence = confidence.with_penalty(UNSURE_NET, 0.3, no_sure_foreground=1.0)
         return state.replace(mask=mask, trimap=trimap, hints=hints, confidence=confidence)
