@@ -7,6 +7,7 @@ separately for the AM-2k images (real, human-made alpha) and for the portraits w
 "ground truth" was predicted by published networks (agreement, not accuracy).
 
     python benchmarks/heldout.py [--methods closed-form,dim,guided] [--dim-weights FILE]
+                                 [--dim-max-size N]
                                  [--guided-weights FILE] [--guided-max-size N]
                                  [--guided-smoothing S] [--band 10] [--trimaps band|wide]
                                  [--max-side 0] [--synthetic POOL] [--json FILE]
@@ -61,17 +62,17 @@ def shrink(image: np.ndarray, alpha: np.ndarray, max_side: int):
 
 
 def build(method: str, dim_weights: str | None, guided_weights: str | None = None,
-          guided_max_size: int | None = None, guided_smoothing: float | None = None):
+          guided_max_size: int | None = None, guided_smoothing: float | None = None,
+          dim_max_size: int | None = None):
     if method in ("guided", "guided-coarse"):
         options = {"max_size": guided_max_size or None} if guided_max_size is not None else {}
         if guided_smoothing is not None:
             options["smoothing"] = guided_smoothing
         return STAGES.build("guided", weights=guided_weights or "default",
                             refine=method == "guided", **options)
-    if method == "dim":
-        return STAGES.build("dim", weights=dim_weights or "default")
-    if method == "dim-coarse":
-        return STAGES.build("dim", weights=dim_weights or "default", refine=False)
+    if method in ("dim", "dim-coarse"):
+        return STAGES.build("dim", weights=dim_weights or "default", refine=method == "dim",
+                            max_size=dim_max_size or None)
     return STAGES.build(method)
 
 
@@ -128,6 +129,8 @@ def main() -> int:
     parser.add_argument("--guided-weights", help="guided checkpoint (default: the shipped one)")
     parser.add_argument("--guided-max-size", type=int,
                         help="guided stage's max_size (0: full resolution; default: the stage's)")
+    parser.add_argument("--dim-max-size", type=int,
+                        help="dim stage's max_size (default: full resolution)")
     parser.add_argument("--guided-smoothing", type=float,
                         help="guided stage's correction smoothing (default: the stage's)")
     parser.add_argument("--band", type=int, default=10, help="trimap band in pixels")
@@ -143,7 +146,7 @@ def main() -> int:
     split = shared_split(args.data)
     methods = args.methods.split(",")
     stages = {m: build(m, args.dim_weights, args.guided_weights, args.guided_max_size,
-                       args.guided_smoothing)
+                       args.guided_smoothing, args.dim_max_size)
               for m in methods}
     results: dict[str, dict[str, list[EvalRecord]]] = {
         m: {"real": [], "pseudo": []} for m in methods
