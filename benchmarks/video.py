@@ -26,7 +26,8 @@ with fur and a hanging rope, moving over a panning photo from ../shared that has
 penguin in it; skipped when ../shared is absent), ``synthetic`` (a procedural furry
 subject with sub-pixel strands over a textured background, always available), and
 ``noisy`` (the synthetic one with noise 0.05 and H.264 crf 28, like low light and web
-compression). All have Gaussian sensor noise (0.02 unless noisy) and a 30 % lighting
+compression), ``am2k-plain`` (the camel over foliage, no second salient object).
+All have Gaussian sensor noise (0.02 unless noisy) and a 30 % lighting
 drop. Pipelines: the default (salient trimap + the default alpha stage, ``guided``:
 closed-form corrected by the classical-guided network, + multi-level foreground)
 and the fastest (salient trimap + GrabCut hard mask); ``--keyframe`` adds a run from
@@ -116,19 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keyframe", action="store_true",
                         help="also run from the ground-truth trimap of frame 0")
     parser.add_argument("--clips", default="am2k,synthetic",
-                        help="comma-separated clips among am2k, synthetic, noisy")
+                        help="comma-separated clips among am2k, am2k-plain, synthetic, noisy")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     frames = 12 if args.quick else args.frames
     specs = {"synthetic": ClipSpec(width=width, height=height, frames=frames, seed=3),
              "noisy": ClipSpec(width=width, height=height, frames=frames, seed=3, noise=0.05)}
-    crfs = {"synthetic": 14, "noisy": 28, "am2k": 14}
+    crfs = {"synthetic": 14, "noisy": 28, "am2k": 14, "am2k-plain": 14}
     wanted = ["synthetic"] if args.quick else [c.strip() for c in args.clips.split(",")]
     clips: dict[str, tuple] = {}
     for name in wanted:
-        if name == "am2k" and (SHARED / "README.md").is_file():
-            clips["am2k"] = am2k_layers(SHARED)
-        elif name == "am2k":
+        if name in ("am2k", "am2k-plain") and (SHARED / "README.md").is_file():
+            clips[name] = am2k_layers(SHARED, background=20 if name == "am2k-plain" else 5)
+        elif name in ("am2k", "am2k-plain"):
             print(f"note: {SHARED} is absent; the AM-2k clip is skipped")
         elif name in specs:
             clips[name] = (None, None, None)

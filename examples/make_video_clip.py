@@ -41,12 +41,14 @@ SHARED = REPO.parent / "shared"
 DATA = REPO / "examples" / "data"
 
 
-def am2k_layers(shared: Path = SHARED, sample: str = "sample1"
+def am2k_layers(shared: Path = SHARED, sample: str = "sample1", background: int = 5
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(foreground, alpha, background) from an AM-2k image/alpha pair and a photo.
 
     The AM-2k photo itself is used as the foreground colours, cropped to its alpha's
-    bounding box (the composite is still exact: its alpha is the one used).
+    bounding box (the composite is still exact: its alpha is the one used). The
+    background is the ``background``-th photo of ``data/backgrounds`` (sorted by name):
+    5 has a penguin (a second salient object), 20 is foliage without one.
     """
     image = read_image(shared / "data" / "am2k" / "image" / f"{sample}.jpg")
     alpha = read_alpha(shared / "data" / "am2k" / "alpha" / f"{sample}.png")
@@ -56,8 +58,9 @@ def am2k_layers(shared: Path = SHARED, sample: str = "sample1"
     pad = 8
     top, left = max(0, top - pad), max(0, left - pad)
     bottom, right = min(alpha.shape[0], bottom + pad), min(alpha.shape[1], right + pad)
-    background = read_image(sorted((shared / "data" / "backgrounds").glob("*.jpg"))[5])
-    return image[top:bottom, left:right], alpha[top:bottom, left:right], background
+    photos = sorted((shared / "data" / "backgrounds").glob("*.jpg"))
+    return image[top:bottom, left:right], alpha[top:bottom, left:right], read_image(
+        photos[background])
 
 
 def example_layers() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
