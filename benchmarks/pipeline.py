@@ -55,6 +55,8 @@ class Peer:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
+        # threads that spin after a run would be counted as the peer's CPU time
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(onnx_path), options, ["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
 
@@ -101,13 +103,17 @@ def child(args) -> int:
     runner(resize_long_side(trimatte.read_image(paths[0]), 400))
     warmup = time.perf_counter() - start
     per_stage: dict[str, list[float]] = {}
+    cpu = 0.0
     for path in paths:
         image = resize_long_side(trimatte.read_image(path), args.size)
+        cpu_start = time.process_time()
         runs = [runner(image) for _ in range(args.repeat)]
+        cpu += (time.process_time() - cpu_start) / args.repeat
         for key in runs[0]:
             per_stage.setdefault(key, []).append(statistics.median(r[key] for r in runs))
     means = {k: float(np.mean(v)) for k, v in per_stage.items()}
-    print(json.dumps({"name": runner.name, "means": means, "warmup": warmup}))
+    print(json.dumps({"name": runner.name, "means": means, "warmup": warmup,
+                      "cpu": cpu / len(paths)}))
     return 0
 
 
@@ -117,7 +123,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="800,2000", help="long-side sizes in pixels")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per image (median)")
     parser.add_argument("--limit", type=int, default=4, help="images per size")
-    parser.add_argument("--matting", default="closed-form,dim",
+    parser.add_argument("--matting", default="guided,closed-form",
                         help="trimatte alpha stages to time (comma-separated)")
     parser.add_argument("--quick", action="store_true", help="2 images, 800 px only")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -158,19 +164,20 @@ def main() -> int:
             print(f"{name} at {size} px failed:\n{result.stderr[-2000:]}", file=sys.stderr)
             continue
         report = json.loads(result.stdout.strip().splitlines()[-1])
-        rows.append((size, report["name"], report["means"]))
+        rows.append((size, report["name"], report["means"], report["cpu"]))
         warmups[report["name"]] = report["warmup"]
 
     print(f"images: {len(paths)} from {folder}; seconds per image (mean), median of "
           f"{args.repeat} run(s); each pipeline in its own process; {_cores()} cores")
-    stages = ["trimap", "alpha", "foreground", "composite"]
-    columns = "".join(f"{s:>11}" for s in stages)
-    header = f"{'size':>5}  {'pipeline':44s}{columns}{'total':>9}"
+    stages = ["trimap", "alpha", "alpha_refine", "foreground", "composite"]
+    columns = "".join(f"{s:>13}" for s in stages)
+    header = f"{'size':>5}  {'pipeline':44s}{columns}{'total':>9}{'CPU s':>9}"
     print(header)
     print("-" * len(header))
-    for size, name, means in rows:
-        cells = "".join(f"{means[s]:11.3f}" if s in means else f"{'-':>11}" for s in stages)
-        print(f"{size:5d}  {name:44s}{cells}{sum(means.values()):9.3f}")
+    for size, name, means, cpu in rows:
+        cells = "".join(f"{means[s]:13.3f}" if s in means else f"{'-':>13}" for s in stages)
+        print(f"{size:5d}  {name:44s}{cells}{sum(means.values()):9.3f}{cpu:9.2f}")
+    print("stage columns and total: wall seconds; CPU s: process CPU seconds (all threads)")
     warm = ", ".join(f"{k} {v:.2f} s" for k, v in warmups.items())
     print(f"warm-up (first call in a fresh process, 400 px): {warm}")
     return 0
