@@ -20,8 +20,13 @@ start to matte, imports and model loading included), peak RSS (``ru_maxrss``), S
 against the exact solve of the same method and size, and SAD against the upscaled
 ground truth (both on the trimap's unknown pixels, /1000).
 
-    python benchmarks/resolution.py [--sizes 1,4,12] [--with-24] [--methods closed-form,dim]
-        [--modes exact,refined] [--image sample1] [--data DIR]
+    python benchmarks/resolution.py [--sizes 1,4,12,24] [--methods closed-form,guided]
+        [--modes exact,refined] [--image sample1] [--data DIR] [--case-timeout 1800]
+
+The deep stage is ``guided`` (the best shipped one); a method that cannot run (e.g. no
+weights) is reported as a failed row, pass ``--methods closed-form,dim`` then. A case
+that runs longer than ``--case-timeout`` seconds is stopped and reported as timed out
+(the exact 24 MP closed-form solve may, see benchmarks/README.md).
 
 The table goes to stdout (per-stage details below it), progress to stderr. Exit code
 2 when the data folder is missing. Run heavy sizes with ``OMP_NUM_THREADS=1`` on a
@@ -134,12 +139,16 @@ def alpha_config(method: str, mode: str, base_mp: float) -> dict:
                                           "base_megapixels": base_mp}}
 
 
-def run_child(config: dict, folder: Path) -> dict:
+def run_child(config: dict, folder: Path, timeout: float | None = None) -> dict:
     path = folder / "config.json"
     path.write_text(json.dumps(config))
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    done = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True,
-                          text=True, env=env, check=False)
+    try:
+        done = subprocess.run([sys.executable, __file__, "--child", str(path)],
+                              capture_output=True, text=True, env=env, check=False,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
         return {"error": tail[0][:120]}
@@ -150,9 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--image", default="sample1", help="AM-2k sample (default: %(default)s)")
-    parser.add_argument("--sizes", default="1,4,12", help="megapixels (default: %(default)s)")
-    parser.add_argument("--with-24", action="store_true", help="also run 24 MP (slow)")
-    parser.add_argument("--methods", default="closed-form,dim")
+    parser.add_argument("--sizes", default="1,4,12,24", help="megapixels (default: %(default)s)")
+    parser.add_argument("--with-24", action="store_true",
+                        help="add 24 MP to --sizes (kept for older command lines)")
+    parser.add_argument("--methods", default="closed-form,guided")
+    parser.add_argument("--case-timeout", type=float, default=1800.0,
+                        help="seconds before a case is stopped (default: %(default)s)")
     parser.add_argument("--modes", default="exact,refined")
     parser.add_argument("--base-mp", type=float, default=2.0, help="base solve size")
     parser.add_argument("--unknown", type=float, default=0.10, help="unknown share of pixels")
@@ -167,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from trimatte.image import UNKNOWN
 
-    sizes = [float(s) for s in args.sizes.split(",")] + ([24.0] if args.with_24 else [])
+    sizes = [float(s) for s in args.sizes.split(",")]
+    if args.with_24 and 24.0 not in sizes:
+        sizes.append(24.0)
     methods, modes = args.methods.split(","), args.modes.split(",")
     rows = []
     cases = [(mp, method, mode) for mp in sizes for method in methods for mode in modes]
@@ -184,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             out.unlink(missing_ok=True)
             result = run_child({"alpha": alpha_config(method, mode, args.base_mp),
                                 "image": str(paths["image"]), "trimap": str(paths["trimap"]),
-                                "alpha_out": str(out)}, folder)
+                                "alpha_out": str(out)}, folder, args.case_timeout)
             row = {"mp": mp, "size": f"{trimap.shape[1]}x{trimap.shape[0]}",
                    "unknown": float(unknown.mean()), "method": method, "mode": mode, **result}
             if out.is_file():
