@@ -2,6 +2,10 @@
 
     python benchmarks/trimap_predictor.py [--sources salient,unet-trimap] [--weights FILE]
                                           [--limit N] [--max-side 800] [--json FILE]
+                                          [--masks-only]
+
+A source is ``NAME[:k=v,...]`` (stage parameters); ``salient-s2`` is the salient source
+as it was before session 3 (band around the 0.5 contour, 1.5 %, 0.05 / 0.95).
 
 Two held-out sets, both never trained on by the shipped trimap predictor:
 
@@ -39,6 +43,7 @@ from trimatte.data.splits import shared_split  # noqa: E402
 from trimatte.data.subjects import mask_photos, split_held_out  # noqa: E402
 from trimatte.errors import TrimatteError  # noqa: E402
 from trimatte.io import atomic_write_bytes, read_alpha, read_image  # noqa: E402
+from trimatte.params import parse_params  # noqa: E402
 from trimatte.pipeline import STAGES, MatteState  # noqa: E402
 
 
@@ -50,10 +55,18 @@ def shrink(array: np.ndarray, max_side: int) -> np.ndarray:
     return cv2.resize(array, size, interpolation=cv2.INTER_AREA)
 
 
+#: Shorthand for the salient source as it was before session 3.
+ALIASES = {"salient-s2": "salient:band_mode=threshold,band_fraction=0.015,"
+                         "confident_bg=0.05,confident_fg=0.95"}
+
+
 def make_source(name: str, weights: str | None):
-    if name == "unet-trimap":
-        return STAGES.build("unet-trimap", weights=weights or "default")
-    return STAGES.build(name)
+    """A trimap stage from ``NAME[:k=v,...]`` (or an alias of :data:`ALIASES`)."""
+    source, _, params = ALIASES.get(name, name).partition(":")
+    kwargs = parse_params([p for p in params.split(",") if p], "--sources")
+    if source == "unet-trimap":
+        kwargs.setdefault("weights", weights or "default")
+    return STAGES.build(source, **kwargs)
 
 
 def trimap_scores(trimap: np.ndarray, mask: np.ndarray) -> dict[str, float]:
@@ -105,6 +118,20 @@ def run_masks(sources, photos, max_side):
     return rows
 
 
+def print_alpha(alpha_rows, count: int, max_side: int, summary: dict) -> None:
+    print(f"\n== real alpha, AM-2k held-out ({count} photos, "
+          f"max side {max_side}): whole-image SAD of closed-form after each trimap")
+    names = [r[0] for r in next(iter(alpha_rows.values()))]
+    print(f"{'source':16s} " + " ".join(f"{n.split('/')[-1]:>9s}" for n in names)
+          + f" {'mean':>9s} {'s/img':>7s}")
+    for name, rows in alpha_rows.items():
+        sads = [r[1] for r in rows]
+        summary[f"alpha/{name}"] = {"SAD": float(np.mean(sads)),
+                                    "seconds": float(np.mean([r[2] for r in rows]))}
+        print(f"{name:16s} " + " ".join(f"{s:9.2f}" for s in sads)
+              + f" {np.mean(sads):9.2f} {np.mean([r[2] for r in rows]):7.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED / "data")
@@ -113,31 +140,25 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="mask photos per set (0: all)")
     parser.add_argument("--max-side", type=int, default=800)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--masks-only", action="store_true",
+                        help="skip the AM-2k alpha part (closed-form on every photo)")
     args = parser.parse_args()
     if not (args.data / "am2k").is_dir():
         print(f"needs the developers' data folder {args.data} (absent)", file=sys.stderr)
         return 2
     sources = {name: make_source(name, args.weights) for name in args.sources.split(",")}
     split = shared_split(args.data)
-    alpha_rows = run_alpha(sources, split.validation_real, args.max_side)
+    alpha_rows = ({} if args.masks_only
+                  else run_alpha(sources, split.validation_real, args.max_side))
     _, held = split_held_out(mask_photos(args.data))
     if args.limit:
         held = [p for kind in ("portrait", "sod")
                 for p in [q for q in held if q.name.startswith(kind)][: args.limit]]
     mask_rows = run_masks(sources, held, args.max_side)
 
-    print(f"\n== real alpha, AM-2k held-out ({len(split.validation_real)} photos, "
-          f"max side {args.max_side}): whole-image SAD of closed-form after each trimap")
-    names = [r[0] for r in next(iter(alpha_rows.values()))]
-    print(f"{'source':16s} " + " ".join(f"{n.split('/')[-1]:>9s}" for n in names)
-          + f" {'mean':>9s} {'s/img':>7s}")
     summary: dict[str, dict[str, float]] = {}
-    for name, rows in alpha_rows.items():
-        sads = [r[1] for r in rows]
-        summary[f"alpha/{name}"] = {"SAD": float(np.mean(sads)),
-                                    "seconds": float(np.mean([r[2] for r in rows]))}
-        print(f"{name:16s} " + " ".join(f"{s:9.2f}" for s in sads)
-              + f" {np.mean(sads):9.2f} {np.mean([r[2] for r in rows]):7.2f}")
+    if alpha_rows:
+        print_alpha(alpha_rows, len(split.validation_real), args.max_side, summary)
     for kind in ("portrait", "sod"):
         count = sum(r[0].startswith(kind) for r in next(iter(mask_rows.values())))
         print(f"\n== {kind} masks, held-out ({count} photos)")
