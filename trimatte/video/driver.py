@@ -60,7 +60,9 @@ class TemporalOptions:
             flow, when a trimap source leaves one in ``hints["saliency"]`` (``salient``,
             ``auto``): each frame's map is ``(s + m c w) / (1 + m c)`` with ``w`` the
             warped previous map and ``c`` its trust, and the trimap is drawn from it.
-            0 turns this off (each frame's own map).
+            0 turns this off (each frame's own map). The map is remembered from one
+            detection to the next only when they are consecutive frames (with
+            ``detect_every`` > 1, each detection starts afresh).
     """
 
     mode: str = "flow"
