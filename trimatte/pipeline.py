@@ -258,6 +258,7 @@ class Pipeline:
             **hints: Extra inputs for trimap sources (e.g. ``rect=(x, y, w, h)``).
         """
         state = MatteState(image=as_image(image), hints=dict(hints))
+        del image  # the caller's array may now be freed if it held no other reference
         if trimap is not None:
             state.trimap = as_trimap(trimap)
             check_same_size(state.image.shape, state.trimap.shape, "trimap")

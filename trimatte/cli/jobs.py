@@ -54,12 +54,16 @@ def run_job(pipeline: Pipeline, hints: dict[str, Any], job: MatteJob) -> MatteDo
     Raises:
         InputError: A bad input or a write that failed, naming the file.
     """
-    image = read_image(job.image)
+    # One list holds the only reference to the decoded image and hands it over, so that
+    # the pipeline's own float32 copy is the only full-size image left while it runs
+    # (24 MP: -288 MB). ``pipeline.__call__`` explicitly: calling the instance keeps
+    # the arguments referenced by the caller until it returns.
+    image = [read_image(job.image)]
     trimap = read_trimap(job.trimap) if job.trimap is not None else None
     if job.plate is not None:
         hints = {**hints, "plate": str(job.plate), "source": str(job.image)}
     try:
-        state = pipeline(image, trimap, **hints)
+        state = pipeline.__call__(image.pop(), trimap, **hints)
     except InputError as exc:
         if job.trimap is not None and exc.source == "trimap":  # name the trimap's file
             raise type(exc)(exc.reason, job.trimap) from None
