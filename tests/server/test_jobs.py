@@ -105,7 +105,7 @@ def test_cancel_a_running_job(client):
         return original(job_id, index, outputs)
 
     store.write_outputs = slow_write
-    files = [("files", (f"{i}.png", disc_png(40, seed=i))) for i in range(6)]
+    files = [("files", (f"{i}.png", disc_png(56, seed=i))) for i in range(6)]
     job_id = client.post("/v1/jobs", files=files, data=FAST).json()["id"]
     assert client.get(f"/v1/jobs/{job_id}/result.zip").status_code == 409
     threading.Timer(0.5, release.set).start()
