@@ -61,14 +61,13 @@ def build_pipeline(
             sources of :data:`LEVELS_AFTER_TRIMAPS`.
     """
     stages = [STAGES.build(trimap_method or "given", **(trimap_params or {}))]
-    params = dict(matting_params or {})
-    if refine_above is not None and matting == "guided" and "guide" not in params:
+    alpha = STAGES.build(matting, **(matting_params or {}))
+    if refine_above is not None and matting == "guided" and alpha.guide is None:
         # the network always works at its max_size: only its closed-form guide needs the
         # base-plus-refinement machinery at high resolution
-        closed_form = STAGES.build("closed-form", epsilon=params.pop("epsilon", 1e-7))
-        params["guide"] = STAGES.build("refined", inner=closed_form.to_dict(),
-                                       above_megapixels=refine_above).to_dict()
-    alpha = STAGES.build(matting, **params)
+        guide = STAGES.build("refined", inner=alpha.guide_stage(),
+                             above_megapixels=refine_above)
+        alpha = STAGES.build(matting, **(matting_params or {}), guide=guide)
     if refine_above is not None and matting in REFINED_ALPHA_STAGES:
         alpha = STAGES.build("refined", inner=alpha.to_dict(), above_megapixels=refine_above)
     stages.append(alpha)

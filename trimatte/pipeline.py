@@ -48,6 +48,8 @@ __all__ = [
     "MatteState",
     "Pipeline",
     "Stage",
+    "nested_alpha_stage",
+    "nested_stage_config",
     "renamed_params",
     "stage_from_dict",
 ]
@@ -211,6 +213,37 @@ def stage_from_dict(config: dict[str, Any]) -> Stage:
             f"'params' must be a mapping, got {params!r}", f"stage {config['name']!r}"
         )
     return STAGES.build(config["name"], **params)
+
+
+def nested_stage_config(value: Any) -> Any:
+    """A stage nested in another stage's parameter, as its config.
+
+    A registered name becomes ``{"name": value, "params": {}}`` and a :class:`Stage` its
+    :meth:`~Stage.to_dict`; anything else is returned unchanged, to be checked by
+    :func:`nested_alpha_stage`.
+    """
+    if isinstance(value, str):
+        return {"name": value, "params": {}}
+    if isinstance(value, Stage):
+        return value.to_dict()
+    return value
+
+
+def nested_alpha_stage(config: Any, field: str, outer: Stage) -> Stage:
+    """Build the alpha stage that ``outer`` holds as a config in its parameter ``field``.
+
+    Raises:
+        ConfigError: Not a stage config, not an alpha stage, or a stage of ``outer``'s
+            own kind (naming ``outer`` and ``field``).
+    """
+    if not isinstance(config, dict):
+        raise ConfigError(f"{field}: expected a stage config or name, got {config!r}",
+                          outer.owner)
+    stage = stage_from_dict(config)
+    if stage.role != "alpha" or stage.registry_name == outer.registry_name:
+        raise ConfigError(f"{field}: needs an alpha stage other than {outer.registry_name!r}, "
+                          f"got {stage.registry_name!r}", outer.owner)
+    return stage
 
 
 class Pipeline:

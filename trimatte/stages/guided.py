@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from trimatte.errors import ConfigError
 from trimatte.params import check_range
-from trimatte.pipeline import STAGES, MatteState, Stage, stage_from_dict
+from trimatte.pipeline import (
+    STAGES,
+    MatteState,
+    Stage,
+    nested_alpha_stage,
+    nested_stage_config,
+)
 
 
 @STAGES.register("guided")
@@ -58,10 +63,7 @@ class GuidedAlpha(Stage):
     role = "alpha"
 
     def __post_init__(self) -> None:
-        if isinstance(self.guide, str):
-            self.guide = {"name": self.guide, "params": {}}
-        elif isinstance(self.guide, Stage):
-            self.guide = self.guide.to_dict()
+        self.guide = nested_stage_config(self.guide)
         super().__post_init__()
         if self.guide is not None:
             self.guide = self.guide_stage().to_dict()  # every parameter spelled out
@@ -70,18 +72,11 @@ class GuidedAlpha(Stage):
         """The stage that computes the guide alpha."""
         if self.guide is None:
             return STAGES.build("closed-form", epsilon=self.epsilon)
-        if not isinstance(self.guide, dict):
-            raise ConfigError(f"guide: expected a stage config or name, got {self.guide!r}",
-                              self.owner)
-        return stage_from_dict(self.guide)
+        return nested_alpha_stage(self.guide, "guide", self)
 
     def check_params(self) -> None:
         check_range(self.epsilon, "epsilon", self.owner, gt=0)
-        if self.guide is not None:
-            stage = self.guide_stage()
-            if stage.role != "alpha" or stage.registry_name == self.registry_name:
-                raise ConfigError("guide: needs an alpha stage other than 'guided', got "
-                                  f"{stage.registry_name!r}", self.owner)
+        self.guide_stage()
         check_range(self.context, "context", self.owner, ge=0)
         check_range(self.max_size, "max_size", self.owner, ge=32)
         check_range(self.smoothing, "smoothing", self.owner, ge=0)

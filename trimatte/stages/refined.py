@@ -15,9 +15,15 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from trimatte.errors import ConfigError, TrimatteWarning
+from trimatte.errors import TrimatteWarning
 from trimatte.params import check_range
-from trimatte.pipeline import STAGES, MatteState, Stage, stage_from_dict
+from trimatte.pipeline import (
+    STAGES,
+    MatteState,
+    Stage,
+    nested_alpha_stage,
+    nested_stage_config,
+)
 
 #: A matte whose refinement left more than this share of the error score unrefined
 #: (``max_patches``) is reported with a warning.
@@ -53,10 +59,7 @@ class RefinedAlpha(Stage):
     role = "alpha"
 
     def __post_init__(self) -> None:
-        if isinstance(self.inner, str):
-            self.inner = {"name": self.inner, "params": {}}
-        elif isinstance(self.inner, Stage):
-            self.inner = self.inner.to_dict()
+        self.inner = nested_stage_config(self.inner)
         super().__post_init__()
         self.inner = self.inner_stage().to_dict()  # canonical: every parameter spelled out
 
@@ -68,17 +71,11 @@ class RefinedAlpha(Stage):
         check_range(self.error_threshold, "error_threshold", self.owner, ge=0)
         if self.max_patches is not None:
             check_range(self.max_patches, "max_patches", self.owner, ge=0)
-        stage = self.inner_stage()
-        if stage.role != "alpha" or stage.registry_name == "refined":
-            raise ConfigError(f"inner: needs an alpha stage other than 'refined', got "
-                              f"{stage.registry_name!r}", self.owner)
+        self.inner_stage()
 
     def inner_stage(self) -> Stage:
         """The wrapped stage, built from :attr:`inner`."""
-        if not isinstance(self.inner, dict):
-            raise ConfigError(f"inner: expected a stage config or name, got {self.inner!r}",
-                              self.owner)
-        return stage_from_dict(self.inner)
+        return nested_alpha_stage(self.inner, "inner", self)
 
     def run(self, state: MatteState) -> MatteState:
         from trimatte.matting import refine
