@@ -356,17 +356,46 @@ def _assemble(
     return result
 
 
-def _upsample_phases(values: np.ndarray, h: int, w: int) -> list[list[np.ndarray]]:
-    """Nearest-neighbour resize of ``(6, h', w')`` to ``(h, w)``, edge-padded by one pixel
+def _phases_at(values: np.ndarray, rows: np.ndarray, cols: np.ndarray
+               ) -> list[list[np.ndarray]]:
+    """``values`` (``(6, h', w')``) at source ``rows``/``cols``, edge-padded by one pixel
     and split into the four phases ``padded[:, a::2, b::2]`` (contiguous copies)."""
-    rows = _nearest_index(h, values.shape[1])
-    cols = _nearest_index(w, values.shape[2])
     rows = np.concatenate([rows[:1], rows, rows[-1:]])
     cols = np.concatenate([cols[:1], cols, cols[-1:]])
     return [
         [np.take(np.take(values, rows[a::2], axis=1), cols[b::2], axis=2) for b in (0, 1)]
         for a in (0, 1)
     ]
+
+
+def _upsample_phases(values: np.ndarray, h: int, w: int) -> list[list[np.ndarray]]:
+    """Nearest-neighbour resize of ``(6, h', w')`` to ``(h, w)``, as :func:`_phases_at`."""
+    return _phases_at(values, _nearest_index(h, values.shape[1]),
+                      _nearest_index(w, values.shape[2]))
+
+
+def _check_params(regularization: float, gradient_weight: float, small_iterations: int,
+                  big_iterations: int, small_size: int) -> None:
+    """Raise :class:`InputError` naming the first invalid solver parameter."""
+    if not (math.isfinite(regularization) and regularization > 0):
+        raise InputError(f"must be a positive number, got {regularization!r}", "regularization")
+    if not (math.isfinite(gradient_weight) and gradient_weight >= 0):
+        raise InputError(f"must be >= 0, got {gradient_weight!r}", "gradient_weight")
+    for name, value in (("small_iterations", small_iterations),
+                        ("big_iterations", big_iterations), ("small_size", small_size)):
+        if not isinstance(value, int) or value < 0:
+            raise InputError(f"must be a non-negative integer, got {value!r}", name)
+
+
+def _level_plan(alpha: np.ndarray, small_iterations: int, big_iterations: int,
+                small_size: int) -> tuple[list[tuple[int, int]], list[int], list]:
+    """The levels' shapes (coarse to fine), sweeps per level and active regions."""
+    shapes = _level_shapes(*alpha.shape)
+    iterations = [
+        small_iterations if h <= small_size and w <= small_size else big_iterations
+        for h, w in shapes
+    ]
+    return shapes, iterations, _active_regions(alpha, shapes, iterations)
 
 
 def estimate_foreground_background(
@@ -403,22 +432,11 @@ def estimate_foreground_background(
     image = as_image(image, "image")
     alpha = as_alpha(alpha, "alpha")
     check_same_size(image.shape, alpha.shape, "alpha")
-    if not (math.isfinite(regularization) and regularization > 0):
-        raise InputError(f"must be a positive number, got {regularization!r}", "regularization")
-    if not (math.isfinite(gradient_weight) and gradient_weight >= 0):
-        raise InputError(f"must be >= 0, got {gradient_weight!r}", "gradient_weight")
-    for name, value in (("small_iterations", small_iterations),
-                        ("big_iterations", big_iterations), ("small_size", small_size)):
-        if not isinstance(value, int) or value < 0:
-            raise InputError(f"must be a non-negative integer, got {value!r}", name)
+    _check_params(regularization, gradient_weight, small_iterations, big_iterations, small_size)
 
     height, width = alpha.shape
-    shapes = _level_shapes(height, width)
-    iterations = [
-        small_iterations if h <= small_size and w <= small_size else big_iterations
-        for h, w in shapes
-    ]
-    regions = _active_regions(alpha, shapes, iterations)
+    shapes, iterations, regions = _level_plan(alpha, small_iterations, big_iterations,
+                                              small_size)
     mean = np.array(cv2.mean(image)[:3], np.float32)  # float64 sums, 30x np.mean's speed
     values = np.concatenate([mean, mean]).reshape(6, 1, 1)
     for (h, w), count, active in zip(shapes, iterations, regions, strict=True):

@@ -24,17 +24,16 @@ upsamplings (and the image where ``alpha == 1``).
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
 from trimatte.errors import InputError
 from trimatte.foreground.estimation import (
-    _active_regions,
     _assemble,
-    _level_shapes,
+    _check_params,
+    _level_plan,
     _nearest_index,
+    _phases_at,
     _solve_level,
     _upsample_phases,
     estimate_foreground,
@@ -93,14 +92,7 @@ def _window_phases(values: np.ndarray, origin: tuple[int, int], rows: np.ndarray
     """Start phases of a window: ``values`` (``(6, h', w')`` whose pixel ``(0, 0)`` is
     level pixel ``origin``) at the source ``rows``/``cols``, edge-padded by one pixel and
     split into the four phases ``padded[:, a::2, b::2]``."""
-    rows = rows - origin[0]
-    cols = cols - origin[1]
-    rows = np.concatenate([rows[:1], rows, rows[-1:]])
-    cols = np.concatenate([cols[:1], cols, cols[-1:]])
-    return [
-        [np.take(np.take(values, rows[a::2], axis=1), cols[b::2], axis=2) for b in (0, 1)]
-        for a in (0, 1)
-    ]
+    return _phases_at(values, rows - origin[0], cols - origin[1])
 
 
 def estimate_foreground_tiled(
@@ -149,19 +141,10 @@ def estimate_foreground_tiled(
     height, width = alpha.shape
     if height * width <= coarse_pixels:
         return estimate_foreground(image, alpha, **params)
-    if not (math.isfinite(regularization) and regularization > 0):
-        raise InputError(f"must be a positive number, got {regularization!r}", "regularization")
-    if not (math.isfinite(gradient_weight) and gradient_weight >= 0):
-        raise InputError(f"must be >= 0, got {gradient_weight!r}", "gradient_weight")
-    for name, value in (("small_iterations", small_iterations),
-                        ("big_iterations", big_iterations), ("small_size", small_size)):
-        if not isinstance(value, int) or value < 0:
-            raise InputError(f"must be a non-negative integer, got {value!r}", name)
+    _check_params(regularization, gradient_weight, small_iterations, big_iterations, small_size)
 
-    shapes = _level_shapes(height, width)
-    iterations = [small_iterations if h <= small_size and w <= small_size else big_iterations
-                  for h, w in shapes]
-    regions = _active_regions(alpha, shapes, iterations)
+    shapes, iterations, regions = _level_plan(alpha, small_iterations, big_iterations,
+                                              small_size)
     coarse = max(level for level, (h, w) in enumerate(shapes) if h * w <= coarse_pixels)
     reg, grad = np.float32(regularization), np.float32(gradient_weight)
 
