@@ -48,6 +48,7 @@ from trimatte.errors import ConfigError, InputError
 
 __all__ = [
     "apply_renames",
+    "check_choice",
     "check_range",
     "coerce",
     "coerce_fields",
@@ -197,6 +198,20 @@ def check_range(
     ):
         if bound is not None and not ok(value, bound):
             raise ConfigError(f"{name} must be {symbol} {bound}, got {value!r}", owner)
+
+
+def check_choice(value: Any, choices: typing.Sequence[str], what: str, source: object) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise :class:`InputError`.
+
+    Example:
+        >>> check_choice("warp", ("shift", "affine"), "motion", "motion")
+        Traceback (most recent call last):
+        ...
+        trimatte.errors.InputError: motion: unknown motion 'warp'; choose among shift, affine
+    """
+    if value not in choices:
+        raise InputError(f"unknown {what} {value!r}; choose among {', '.join(choices)}", source)
+    return value
 
 
 @functools.lru_cache(maxsize=256)

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from trimatte.errors import InputError
+from trimatte.params import check_choice
 
 MOTIONS = {
     "translation": cv2.MOTION_TRANSLATION,
@@ -75,10 +76,7 @@ def check_motion(motion: str) -> str:
     Raises:
         InputError: Unknown motion.
     """
-    if motion not in MOTIONS:
-        raise InputError(f"unknown motion {motion!r}; choose among {', '.join(MOTIONS)}",
-                         "motion")
-    return motion
+    return check_choice(motion, MOTIONS, "motion", "motion")
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trimatte.errors import InputError
+from trimatte.params import check_choice
 
 MODELS = ("gain", "gain-offset", "affine")
 
@@ -59,10 +60,7 @@ def check_model(model: str) -> str:
     Raises:
         InputError: Unknown model.
     """
-    if model not in MODELS:
-        raise InputError(f"unknown exposure model {model!r}; choose among {', '.join(MODELS)}",
-                         "exposure")
-    return model
+    return check_choice(model, MODELS, "exposure model", "exposure")
 
 
 def _design(plate: np.ndarray, model: str) -> list[np.ndarray]:
