@@ -10,8 +10,14 @@ from hypothesis import strategies as st
 from trimatte.data import synthetic
 from trimatte.data.engine import MattingEngine, engine_contact_sheet, irregular_trimap
 from trimatte.data.folders import list_backgrounds, make_synthetic_folders, match_by_stem
-from trimatte.data.guide_pool import GuidePoolDataset, build_pool, guide_alpha, load_pool
-from trimatte.errors import InputError
+from trimatte.data.guide_pool import (
+    GuidePoolDataset,
+    build_pool,
+    guide_alpha,
+    load_pool,
+    salient_trimap,
+)
+from trimatte.errors import InputError, TrimatteError
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +30,7 @@ def sources(tmp_path_factory):
 
 def _engine(sources, **options):
     pairs, backgrounds = sources
-    return MattingEngine(pairs, backgrounds, size=40, seed=5, **options)
+    return MattingEngine(pairs, backgrounds, **{"size": 40, "seed": 5, **options})
 
 
 def test_samples_are_deterministic_per_seed_and_index(sources):
@@ -125,3 +131,38 @@ def test_guide_is_the_trimap_without_definite_foreground():
     trimap[:, :3] = 0
     guide = guide_alpha(image, trimap)
     np.testing.assert_allclose(np.unique(guide), [0.0, 128 / 255], rtol=1e-6)
+
+
+def test_pool_of_several_folders_is_one_pool_and_sizes_must_match(sources, tmp_path):
+    build_pool(_engine(sources), tmp_path / "a", 3, shard_size=2, progress=False)
+    build_pool(_engine(sources, seed=5), tmp_path / "b", 2, shard_size=2, progress=False)
+    both = load_pool([tmp_path / "a", tmp_path / "b"])
+    alone = load_pool(tmp_path / "b")
+    assert both["alpha"].shape[0] == 5
+    np.testing.assert_array_equal(both["image"][3:], alone["image"])
+    build_pool(_engine(sources, size=24), tmp_path / "c", 2, progress=False)
+    with pytest.raises(TrimatteError, match="one sample size"):
+        load_pool([tmp_path / "a", tmp_path / "c"])
+    with pytest.raises(TrimatteError, match="no guide-pool shards"):
+        load_pool([tmp_path / "a", tmp_path / "empty"])
+
+
+def test_salient_trimaps_come_from_the_salient_source(sources, tmp_path):
+    engine = _engine(sources, synthetic_fraction=0.0, size=64)
+    build_pool(engine, tmp_path / "sal", 2, progress=False, trimaps="salient")
+    pool = load_pool(tmp_path / "sal")
+    for index in range(2):
+        sample = engine.sample(index)
+        expected = salient_trimap(sample["image"])
+        if expected is None:
+            expected = sample["trimap"]
+        np.testing.assert_array_equal(pool["trimap"][index], expected)
+        np.testing.assert_allclose(pool["guide"][index],
+                                   guide_alpha(sample["image"], expected), atol=2e-3)
+    with pytest.raises(TrimatteError, match="unknown trimaps"):
+        build_pool(engine, tmp_path / "x", 1, trimaps="hand-drawn")
+
+
+def test_salient_trimap_is_none_without_a_subject():
+    flat = np.full((48, 48, 3), 0.5, np.float32)
+    assert salient_trimap(flat) is None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,8 @@ import numpy as np
 from trimatte.data.engine import MattingEngine
 from trimatte.errors import TrimatteError
 
-__all__ = ["GuidePoolDataset", "build_pool", "guide_alpha", "load_pool"]
+__all__ = ["TRIMAP_KINDS", "GuidePoolDataset", "build_pool", "guide_alpha", "load_pool",
+           "salient_trimap"]
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,54 @@ def guide_alpha(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     return (trimap.astype(np.float32) / 255.0).astype(np.float32)
 
 
+TRIMAP_KINDS = ("engine", "salient")
+
+
+def salient_trimap(image: np.ndarray, min_unknown: float = 0.02) -> np.ndarray | None:
+    """The default pipeline's automatic trimap of ``image`` (the ``salient`` stage), or
+    None where that source fails or leaves less than ``min_unknown`` of the pixels unknown.
+
+    Its unknown region is what the guided network meets in use: wide where U²-Net-p is
+    unsure, sometimes over whole background areas or a second object, and its known
+    pixels can be wrong.
+
+    Args:
+        image: float32 ``(H, W, 3)`` RGB in [0, 1].
+        min_unknown: Smallest share of unknown pixels worth a sample.
+
+    Returns:
+        uint8 ``(H, W)`` 0/128/255, or None.
+    """
+    import trimatte.stages  # noqa: F401  (registers the stages)
+    from trimatte.pipeline import STAGES, MatteState
+
+    try:
+        trimap = STAGES.build("salient").run(MatteState(image=image)).trimap
+    except TrimatteError:
+        return None
+    return trimap if np.mean(trimap == 128) >= min_unknown else None
+
+
 def build_pool(engine: MattingEngine, folder: str | Path, count: int, *,
-               shard_size: int = 50, progress: bool = True) -> list[Path]:
+               shard_size: int = 50, progress: bool = True, trimaps: str = "engine",
+               ) -> list[Path]:
     """Solve and store engine samples ``0 .. count-1`` in ``folder`` (resumable).
+
+    Args:
+        engine: The sample source.
+        folder: Where the shards go.
+        count: Number of samples.
+        shard_size: Samples per shard file.
+        progress: Show a progress bar.
+        trimaps: ``"engine"``: the engine's irregular band trimaps; ``"salient"``: the
+            ``salient`` source's trimap of each composite (:func:`salient_trimap`), or
+            the engine's where that source gives none.
 
     Returns:
         The shard files, in index order.
     """
+    if trimaps not in TRIMAP_KINDS:
+        raise TrimatteError(f"unknown trimaps {trimaps!r}; choose among {', '.join(TRIMAP_KINDS)}")
     from tqdm import tqdm
 
     from trimatte.io import atomic_write_bytes
@@ -69,6 +112,10 @@ def build_pool(engine: MattingEngine, folder: str | Path, count: int, *,
             arrays: dict[str, list[np.ndarray]] = {k: [] for k in KEYS}
             for index in range(start, stop):
                 sample = engine.sample(index)
+                if trimaps == "salient":
+                    automatic = salient_trimap(sample["image"])
+                    if automatic is not None:
+                        sample["trimap"] = automatic
                 sample["guide"] = guide_alpha(sample["image"], sample["trimap"])
                 for key in KEYS:
                     value = sample[key]
@@ -84,16 +131,26 @@ def build_pool(engine: MattingEngine, folder: str | Path, count: int, *,
     return shards
 
 
-def load_pool(folder: str | Path) -> dict[str, np.ndarray]:
-    """All shards of ``folder`` concatenated: arrays ``(N, S, S[, 3])`` (float16, trimap uint8)."""
-    paths = sorted(Path(folder).glob("shard_*.npz"))
-    if not paths:
-        raise TrimatteError(f"{folder}: no guide-pool shards; build them with build_pool")
+def load_pool(folder: str | Path | Sequence[str | Path]) -> dict[str, np.ndarray]:
+    """All shards of ``folder`` (or of each folder of a list, in order) concatenated:
+    arrays ``(N, S, S[, 3])`` (float16, trimap uint8). Every folder must hold shards of
+    the same sample size."""
+    folders = [folder] if isinstance(folder, (str, Path)) else list(folder)
+    paths = []
+    for one in folders:
+        found = sorted(Path(one).glob("shard_*.npz"))
+        if not found:
+            raise TrimatteError(f"{one}: no guide-pool shards; build them with build_pool")
+        paths += found
     parts: dict[str, list[np.ndarray]] = {k: [] for k in KEYS}
     for path in paths:
         with np.load(path) as data:
             for key in KEYS:
                 parts[key].append(data[key])
+        if parts["image"][-1].shape[1:] != parts["image"][0].shape[1:]:
+            raise TrimatteError(
+                f"{path}: samples of {parts['image'][-1].shape[1:3]} px, but the pool's first "
+                f"shard has {parts['image'][0].shape[1:3]}; one pool needs one sample size")
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 

@@ -113,7 +113,8 @@ class DataConfig:
             (spread evenly; null: all).
         pool, val_pool: ``pool`` kind (the ``guided`` stage, or DIM, which ignores the
             guide): folders of guide-pool shards (:mod:`trimatte.data.guide_pool`) for
-            training and validation.
+            training and validation; a list of folders is served as one pool (e.g.
+            band-trimap and salient-trimap samples together).
     """
 
     kind: str = "shared"
@@ -141,8 +142,8 @@ class DataConfig:
     mask_ring: float = 8.0
     soft_weight: float = 1.0
     val_limit: int | None = None
-    pool: str | None = None
-    val_pool: str | None = None
+    pool: str | list[str] | None = None
+    val_pool: str | list[str] | None = None
 
 
 @dataclass
@@ -260,9 +261,11 @@ class TrainConfig:
     def resolve_paths(self, base: Path) -> TrainConfig:
         """A copy with every relative path made absolute against ``base``."""
 
-        def absolute(value: str | None) -> str | None:
+        def absolute(value: str | list[str] | None) -> str | list[str] | None:
             if value is None:
                 return None
+            if isinstance(value, list):
+                return [absolute(item) for item in value]
             candidate = Path(value).expanduser()
             return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
 
