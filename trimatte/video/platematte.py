@@ -1,0 +1,163 @@
+"""One frame's matte with the background plate reconstructed from the video.
+
+Given a frame, the per-frame pipeline's trimap and alpha, and the plate seen from
+that frame (:meth:`trimatte.video.cleanplate.PlateMemory.view`), the functions of
+:mod:`trimatte.plate` that serve a captured plate are reused:
+
+1. the noise of ``frame - plate`` is measured on the frame's background
+   (:func:`~trimatte.plate.difference.estimate_noise`), and the plate trimap is drawn
+   from the noise-normalised difference, with shadows and subject colours like the
+   plate's handled (:func:`~trimatte.plate.segment.plate_trimap`): pixels that match
+   the plate become background, pixels that differ (a strand the per-frame trimap
+   put in the background) unknown or foreground;
+2. that trimap replaces the per-frame one where the plate is known and near the
+   per-frame subject (within ``reach``), so the plate never adds a subject far away;
+3. alpha is solved with the plate's per-pixel compositing estimates as a data term
+   (:func:`~trimatte.plate.alpha.plate_alpha`); where the plate was never seen there
+   is no data term, and the result is blended into the per-frame alpha, which is
+   kept unchanged wherever the plate is unknown.
+
+Arrays: frames and plates float32 ``(H, W, 3)`` in [0, 1], alphas float32 ``(H, W)``,
+trimaps uint8 ``(H, W)`` 0/128/255.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from trimatte.errors import InputError, TrimapError
+from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
+from trimatte.plate.alpha import CANDIDATE_SCALES, plate_alpha
+from trimatte.plate.difference import (
+    difference_score,
+    estimate_noise,
+    expected_residual,
+    plate_gradient,
+)
+from trimatte.plate.propagate import blur, fill
+
+__all__ = ["PlateMatte", "plate_matte", "plate_trimap_refine"]
+
+#: Scale (noise units) that removes a pixel's data term: its plate is unknown.
+_NO_DATA = 1e3
+
+
+@dataclass(frozen=True)
+class PlateMatte:
+    """Result of :func:`plate_matte`.
+
+    Attributes:
+        alpha: float32 ``(H, W)`` in [0, 1].
+        trimap: uint8 ``(H, W)``: the trimap the alpha was solved with.
+        coverage: Fraction of that trimap's unknown pixels where the plate was known
+            (0: the per-frame result was kept as it is).
+    """
+
+    alpha: np.ndarray
+    trimap: np.ndarray
+    coverage: float
+
+
+def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    if radius <= 0:
+        return mask
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.dilate(mask.astype(np.uint8), disc).astype(bool)
+
+
+def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray,
+                        known: np.ndarray, scale: np.ndarray, *, reach: int = 24,
+                        bg_threshold: float = 2.0, fg_threshold: float = 3.0,
+                        contrast: float = 5.0) -> np.ndarray:
+    """The per-frame trimap corrected by the plate where the plate is known.
+
+    * Sure-background pixels within ``reach`` of the per-frame subject that differ
+      from the plate by more than ``fg_threshold`` noise units (a strand the trimap
+      missed) become unknown.
+    * Unknown pixels that match the plate (at most ``bg_threshold`` noise units) become
+      background, unless the subject's colour nearby is itself like the plate's (less
+      than ``contrast`` noise units apart: there a match says nothing).
+
+    Args:
+        image: float32 ``(H, W, 3)``.
+        trimap: uint8 ``(H, W)``: the per-frame trimap.
+        plate: float32 ``(H, W, 3)``: the background, matched to the frame's exposure.
+        known: bool ``(H, W)``: pixels where the plate is known.
+        scale: float32 ``(H, W, 3)``: residual expected on background
+            (:func:`~trimatte.plate.difference.expected_residual`).
+        reach: Distance (pixels) from the per-frame subject within which background
+            may turn unknown.
+        bg_threshold, fg_threshold: Difference thresholds, in noise units.
+        contrast: Subject-to-plate contrast (noise units) needed to call a match
+            background.
+
+    Returns:
+        uint8 ``(H, W)`` 0/128/255.
+    """
+    difference = difference_score(image, plate, scale, smooth=0.0)
+    near = _dilate(trimap != BACKGROUND, reach)
+    out = trimap.copy()
+    out[(trimap == BACKGROUND) & near & known & (difference > fg_threshold)] = UNKNOWN
+    sure_fg = trimap == FOREGROUND
+    if sure_fg.any():
+        subject, _ = fill(image, sure_fg, CANDIDATE_SCALES)
+        separation = np.sqrt(np.mean(((subject - plate) / scale) ** 2, axis=2))
+        matches = (trimap == UNKNOWN) & known & (difference <= bg_threshold)
+        out[matches & (separation >= contrast)] = BACKGROUND
+    return out
+
+
+def plate_matte(image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray, plate: np.ndarray,
+                support: np.ndarray, *, reach: int = 24, min_support: float = 0.5,
+                data_weight: float = 1.0, tolerance: float = 0.3) -> PlateMatte:
+    """Improve one frame's matte with a background plate known at part of its pixels.
+
+    Args:
+        image: float32 ``(H, W, 3)`` RGB in [0, 1].
+        trimap: uint8 ``(H, W)``: the per-frame trimap.
+        alpha: float32 ``(H, W)``: the per-frame alpha.
+        plate: float32 ``(H, W, 3)``: the background, matched to the frame's exposure.
+        support: float32 ``(H, W)``: samples behind each plate pixel (0: never seen).
+        reach: See :func:`plate_trimap_refine`.
+        min_support: Support at or above which a plate pixel is known.
+        data_weight: Weight of the per-pixel estimates in the alpha solve.
+        tolerance: Registration error allowed (pixels) in the difference.
+
+    Returns:
+        The :class:`PlateMatte`; the per-frame trimap and alpha, with coverage 0, when
+        the plate is not known near the subject.
+    """
+    if image.shape[:2] != trimap.shape or plate.shape != image.shape:
+        raise InputError(f"sizes differ: frame {image.shape}, trimap {trimap.shape}, "
+                         f"plate {plate.shape}", "plate")
+    unchanged = PlateMatte(alpha, trimap, 0.0)
+    known = support >= min_support
+    if not (known & _dilate(trimap != BACKGROUND, reach)).any() or not (
+            known & (trimap == BACKGROUND)).any() or not (trimap == FOREGROUND).any():
+        return unchanged
+    gradient = plate_gradient(plate)
+    noise = estimate_noise(image, plate, gradient, known & (trimap == BACKGROUND))
+    scale = expected_residual(noise, gradient, tolerance)
+    refined = plate_trimap_refine(image, trimap, plate, known, scale, reach=reach)
+    unknown = refined == UNKNOWN
+    if not unknown.any():
+        return PlateMatte(refined.astype(np.float32) / 255.0, refined, 1.0)
+    no_data = np.float32(_NO_DATA)
+    try:
+        solved, _ = plate_alpha(image, refined, plate,
+                                np.where(known[..., None], scale, no_data).astype(np.float32),
+                                data_weight=data_weight)
+    except TrimapError:
+        return unchanged
+    # Where the plate is unknown, the per-frame alpha stays (feathered over ~2 px).
+    use = cv2.erode(known.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    weight = np.clip(blur(use.astype(np.float32), 1.5), 0.0, 1.0)
+    weight[~use] = 0.0
+    changed = refined != trimap
+    weight[changed] = 1.0  # pixels whose label the plate changed are the plate's
+    blended = weight * solved + (1.0 - weight) * alpha
+    coverage = float(np.count_nonzero(unknown & use)) / float(np.count_nonzero(unknown))
+    return PlateMatte(np.clip(blended, 0.0, 1.0).astype(np.float32), refined, coverage)
