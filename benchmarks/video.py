@@ -37,6 +37,7 @@ the ground-truth trimap of frame 0 propagated along the flow + closed-form.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -78,7 +79,7 @@ def pipelines(gt0: np.ndarray, keyframe: bool) -> dict[str, tuple]:
 
 def run(clip: Path, gts: list[np.ndarray], pipeline, keyframes, options: TemporalOptions,
         workdir: Path) -> tuple[dict, list[np.ndarray]]:
-    out = workdir / f"alpha_{options.mode}_{os.getpid()}_{id(pipeline)}"
+    out = workdir / f"alpha_{options.mode}_{options.plate}_{os.getpid()}_{id(pipeline)}"
     cpu = time.process_time()
     report = matte_video(clip, [f"png-alpha:{out}"], pipeline=pipeline, keyframes=keyframes,
                          temporal_options=options, progress=False)
@@ -113,10 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="flow", choices=("flow", "ofd"))
     parser.add_argument("--saliency-memory", type=float, default=TemporalOptions.saliency_memory,
                         help="weight of the previous frame's saliency map (0: off)")
+    parser.add_argument("--no-plate", action="store_true",
+                        help="skip the temporal run with the plate reconstructed from the video")
+    parser.add_argument("--pipelines", default="default,fastest",
+                        help="comma-separated among default, fastest (and keyframe)")
     parser.add_argument("--quick", action="store_true", help="12 frames, synthetic clip only")
     parser.add_argument("--keyframe", action="store_true",
                         help="also run from the ground-truth trimap of frame 0")
-    parser.add_argument("--clips", default="am2k,synthetic",
+    parser.add_argument("--clips", default="am2k,am2k-plain,synthetic",
                         help="comma-separated clips among am2k, am2k-plain, synthetic, noisy")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -148,12 +153,19 @@ def main(argv: list[str] | None = None) -> int:
             gts = [f.alpha for f in clip_frames]
             clip = write_clip(workdir / f"{clip_name}.mp4", (f.image for f in clip_frames),
                               fps=25, tone_hz=None, crf=crfs[clip_name])
+            chosen = [p.strip() for p in args.pipelines.split(",")]
             for name, (pipeline, keys) in pipelines(gts[0], args.keyframe).items():
+                if name.split(" ")[0] not in chosen and not name.startswith("keyframe"):
+                    continue
                 off, preds = run(clip, gts, pipeline, keys, TemporalOptions(mode="off"),
                                  workdir)
                 on, _ = run(clip, gts, pipeline, keys, temporal, workdir)
+                plated = None
+                if not args.no_plate:
+                    plated, _ = run(clip, gts, pipeline, keys,
+                                    dataclasses.replace(temporal, plate=True), workdir)
                 best = oracle(preds, gts, spec, layer, args.radius)
-                rows.append((clip_name, name, off, on, best))
+                rows.append((clip_name, name, off, on, plated, best))
                 print(f"done: {clip_name} / {name}", file=sys.stderr)
     print(f"\n{frames} frames at {width}x{height}, temporal mode '{args.mode}' radius "
           f"{args.radius}, saliency memory {args.saliency_memory:g}; load average "
@@ -162,8 +174,12 @@ def main(argv: list[str] | None = None) -> int:
               "| dtSSD change | SAD ratio |")
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
-    for clip_name, name, off, on, best in rows:
-        for label, s in (("per-frame", off), (args.mode, on), ("oracle", best)):
+    for clip_name, name, off, on, plated, best in rows:
+        runs = [("per-frame", off), (args.mode, on), (f"{args.mode} + plate", plated),
+                ("oracle", best)]
+        for label, s in runs:
+            if s is None:
+                continue
             change = ratio = ""
             if s is not off:
                 change = f"{(s['dtSSD'] - off['dtSSD']) / off['dtSSD'] * 100:+.1f} %"

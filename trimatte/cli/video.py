@@ -71,6 +71,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="weight of the previous frame's saliency map, carried along the flow, "
                    "in each frame's map before its trimap is drawn (salient/auto sources; "
                    "default: 2; 0: off)")
+    p.add_argument("--video-plate", action="store_true",
+                   help="reconstruct a clean background plate from the clip itself (background "
+                   "seen in other frames, aligned along the camera's motion) and re-matte "
+                   "each frame with it where it is known; needs a moving subject or camera "
+                   "(temporal modes only; adds 2 frames of delay)")
     p.add_argument("--background-plate", metavar="FILE",
                    help="photo of the empty scene (a clean plate) for every frame; switches "
                    "the default stages to plate, plate-alpha and plate-foreground (a given "
@@ -132,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
         pipeline = make_pipeline(args, any(s.needs_colour for s in specs), keyframes)
         options = TemporalOptions(mode=args.temporal, radius=args.radius, flow=args.flow,
                                   detect_every=args.detect_every,
-                                  saliency_memory=args.saliency_memory)
+                                  saliency_memory=args.saliency_memory,
+                                  plate=args.video_plate)
         hints = {"rect": parse_rect(args.rect)} if args.rect else {}
         if args.background_plate:
             if not Path(args.background_plate).is_file():

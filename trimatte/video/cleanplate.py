@@ -32,14 +32,17 @@ import cv2
 import numpy as np
 
 from trimatte.errors import InputError
-from trimatte.image import BACKGROUND
+from trimatte.image import FOREGROUND
 from trimatte.plate.exposure import fit_colour_transform
 
 __all__ = ["PlateMemory", "background_homography", "background_mask"]
 
 
 def background_mask(trimap: np.ndarray, alpha: np.ndarray, margin: int) -> np.ndarray:
-    """Pixels safely in the background: trimap background, alpha 0, ``margin`` px away.
+    """Pixels safely in the background: alpha 0 and ``margin`` px from the subject.
+
+    The subject is the trimap's foreground and every pixel of alpha > 0, so unknown
+    pixels the matte found transparent count as background once ``margin`` px away.
 
     Args:
         trimap: uint8 ``(H, W)`` 0/128/255.
@@ -49,7 +52,7 @@ def background_mask(trimap: np.ndarray, alpha: np.ndarray, margin: int) -> np.nd
     Returns:
         bool ``(H, W)``.
     """
-    other = (trimap != BACKGROUND) | (alpha > 0.0)
+    other = (trimap == FOREGROUND) | (alpha > 0.0)
     if not other.any():
         return np.ones(trimap.shape, bool)
     distance = cv2.distanceTransform((~other).astype(np.uint8), cv2.DIST_L2, 3)

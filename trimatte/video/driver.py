@@ -63,6 +63,15 @@ class TemporalOptions:
             0 turns this off (each frame's own map). The map is remembered from one
             detection to the next only when they are consecutive frames (with
             ``detect_every`` > 1, each detection starts afresh).
+        plate: Reconstruct a clean background plate from the video itself (the
+            background each frame shows away from the subject, aligned along the
+            camera's motion: :mod:`trimatte.video.cleanplate`) and re-matte each frame
+            with it where it is known (:mod:`trimatte.video.platematte`): strands the
+            per-frame trimap missed, and background objects it took in, are corrected.
+            Needs a moving subject or camera; unknown background keeps the per-frame
+            result. Adds ``plate_lookahead`` frames of delay.
+        plate_lookahead: Frames after a frame whose background enters the plate
+            before the frame is re-matted (background uncovered behind a moving subject).
     """
 
     mode: str = "flow"
@@ -74,6 +83,8 @@ class TemporalOptions:
     min_overlap: float = 0.7
     detect_every: int = 1
     saliency_memory: float = 2.0
+    plate: bool = False
+    plate_lookahead: int = 2
 
     def __post_init__(self) -> None:
         if self.mode not in TEMPORAL_MODES:
@@ -86,12 +97,23 @@ class TemporalOptions:
         if not (isinstance(self.saliency_memory, (int, float)) and self.saliency_memory >= 0):
             raise InputError(f"saliency_memory must be >= 0, got {self.saliency_memory!r}",
                              "saliency_memory")
+        if not (isinstance(self.plate_lookahead, int) and 0 <= self.plate_lookahead <= 8):
+            raise InputError(f"plate_lookahead must be an integer 0..8, got "
+                             f"{self.plate_lookahead!r}", "plate_lookahead")
         if not self.sigma > 0:
             raise InputError(f"sigma must be positive, got {self.sigma!r}", "sigma")
 
     @property
+    def uses_plate(self) -> bool:
+        return self.plate and self.active
+
+    @property
+    def lookahead(self) -> int:
+        return self.plate_lookahead if self.uses_plate else 0
+
+    @property
     def delay(self) -> int:
-        return {"off": 0, "ofd": 1, "flow": self.radius}[self.mode]
+        return {"off": 0, "ofd": 1, "flow": self.radius}[self.mode] + self.lookahead
 
     @property
     def active(self) -> bool:
@@ -110,6 +132,9 @@ class VideoReport:
         confidence: Per written frame, the mean trust of the flow to the previous frame
             over the frame's unknown band (1.0 when there is no previous frame or band);
             low values mean the temporal constraints could not be applied there.
+        plate_coverage: Per written frame, with ``TemporalOptions.plate``, the fraction
+            of the unknown band where the reconstructed plate was known and used (0: the
+            per-frame matte was kept).
         seconds: Wall time.
         interrupted: The run was stopped (Ctrl-C); outputs hold the frames done so far.
     """
@@ -119,6 +144,7 @@ class VideoReport:
     empty_frames: list[int] = field(default_factory=list)
     rekeyed: list[int] = field(default_factory=list)
     confidence: list[float] = field(default_factory=list)
+    plate_coverage: list[float] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
 
@@ -251,6 +277,8 @@ def matte_video(
             if index >= start:
                 report.frames += 1
                 report.confidence.append(item.confidence)
+                if options.uses_plate:
+                    report.plate_coverage.append(item.plate_coverage)
             window.forget_before(index - options.radius)
 
         last = -1
@@ -269,10 +297,17 @@ def matte_video(
                     on_frame(frame.index)
                 processor.process(item)
                 last = frame.index
+                if options.uses_plate:
+                    processor.remember_background(item)
+                    if frame.index - options.lookahead >= warm:
+                        processor.rematte(window.items[frame.index - options.lookahead])
                 ready = frame.index - options.delay
                 if ready >= warm:
                     emit(ready)
                 bar.update(1)
+            if options.uses_plate:
+                for index in range(max(warm, last - options.lookahead + 1), last + 1):
+                    processor.rematte(window.items[index])
             for index in range(max(warm, last - options.delay + 1), last + 1):
                 emit(index)
         except KeyboardInterrupt:

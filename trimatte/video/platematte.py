@@ -71,7 +71,7 @@ def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
 def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray,
                         known: np.ndarray, scale: np.ndarray, *, reach: int = 24,
                         bg_threshold: float = 2.0, fg_threshold: float = 3.0,
-                        contrast: float = 5.0) -> np.ndarray:
+                        contrast: float = 5.0, core: int = 4) -> np.ndarray:
     """The per-frame trimap corrected by the plate where the plate is known.
 
     * Sure-background pixels within ``reach`` of the per-frame subject that differ
@@ -80,6 +80,9 @@ def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray
     * Unknown pixels that match the plate (at most ``bg_threshold`` noise units) become
       background, unless the subject's colour nearby is itself like the plate's (less
       than ``contrast`` noise units apart: there a match says nothing).
+    * Unknown pixels at least ``core`` px inside a region that differs from the plate
+      by more than ``fg_threshold`` become foreground (thin strands vanish under that
+      erosion and stay unknown).
 
     Args:
         image: float32 ``(H, W, 3)``.
@@ -93,6 +96,8 @@ def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray
         bg_threshold, fg_threshold: Difference thresholds, in noise units.
         contrast: Subject-to-plate contrast (noise units) needed to call a match
             background.
+        core: Erosion radius (pixels) of the differing region that makes foreground
+            (0: no new foreground).
 
     Returns:
         uint8 ``(H, W)`` 0/128/255.
@@ -107,6 +112,13 @@ def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray
         separation = np.sqrt(np.mean(((subject - plate) / scale) ** 2, axis=2))
         matches = (trimap == UNKNOWN) & known & (difference <= bg_threshold)
         out[matches & (separation >= contrast)] = BACKGROUND
+    if core > 0:  # well inside a region that differs from the plate: the subject itself
+        differs = (difference > fg_threshold) & known
+        opened = cv2.morphologyEx(differs.astype(np.uint8), cv2.MORPH_OPEN,
+                                  np.ones((3, 3), np.uint8))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * core + 1, 2 * core + 1))
+        inside = cv2.erode(opened, disc, borderType=cv2.BORDER_REPLICATE).astype(bool)
+        out[inside & (trimap == UNKNOWN)] = FOREGROUND
     return out
 
 

@@ -26,6 +26,8 @@ from trimatte.pipeline import MatteState, Pipeline
 from trimatte.trimap.validate import validate_trimap
 from trimatte.video import flow as flowlib
 from trimatte.video import temporal
+from trimatte.video.cleanplate import PlateMemory, background_homography, background_mask
+from trimatte.video.platematte import plate_matte
 from trimatte.video.reader import Frame
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ class FrameItem:
     trimap: np.ndarray | None = None
     empty: bool = False
     confidence: float = 1.0
+    plate_coverage: float = 0.0
 
 
 class FrameWindow:
@@ -126,6 +129,7 @@ class FrameProcessor:
         self.empty_reasons: dict[int, str] = {}
         self.since_detection = 0
         self.memory: tuple[int, np.ndarray] | None = None  # (frame, steadied soft map)
+        self.plates: PlateMemory | None = None
 
     def _detect(self, item: FrameItem) -> tuple[np.ndarray | None, str]:
         """The trimap source's trimap for this frame (None and why, when it finds none).
@@ -216,6 +220,43 @@ class FrameProcessor:
         if prev is not None and band.any() and uses_flow:
             item.confidence = float(self.window.trust(item.frame.index, prev.frame.index)[band]
                                     .mean())
+
+    def _background(self, item: FrameItem) -> np.ndarray:
+        """The frame's confident background, kept well away from its per-frame subject."""
+        margin = max(4, round(0.02 * max(item.alpha.shape)))
+        return background_mask(item.trimap, item.alpha, margin)
+
+    def remember_background(self, item: FrameItem) -> None:
+        """Add the frame's confident background to the reconstructed plate."""
+        t, image = item.frame.index, item.frame.image
+        if self.plates is None or self.plates.shape != image.shape[:2]:
+            self.plates = PlateMemory(image.shape[:2])
+        mask = self._background(item)
+        motion = None
+        if t - 1 in self.window.items:
+            trusted = mask & (self.window.trust(t, t - 1) > 0.5)
+            motion = background_homography(self.window.flow(t, t - 1), trusted)
+            if motion is None:
+                log.debug("frame %d: background motion not found; the plate starts afresh", t)
+        self.plates.add(t, image, mask, motion)
+
+    def rematte(self, item: FrameItem) -> None:
+        """Re-matte the frame with the reconstructed plate (where it is known)."""
+        t = item.frame.index
+        if item.empty or self.plates is None or t not in self.plates.to_canvas:
+            return
+        image = item.frame.image
+        plate, support = self.plates.view(t, image, self._background(item))
+        result = plate_matte(image, item.trimap, item.alpha, plate, support)
+        item.plate_coverage = result.coverage
+        if result.coverage <= 0:
+            return
+        state = MatteState(image=image, trimap=result.trimap, alpha=result.alpha,
+                           hints=dict(self.hints))
+        for stage in self.middle.stages:  # the pipeline's own alpha clean-up (levels...)
+            if stage.role == "alpha_refine":
+                state = stage.run(state)
+        item.alpha, item.trimap = state.alpha, result.trimap
 
     def finish(self, item: FrameItem, alpha: np.ndarray) -> MatteState:
         state = MatteState(image=item.frame.image, trimap=item.trimap, alpha=alpha,
