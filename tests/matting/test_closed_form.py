@@ -140,7 +140,7 @@ def test_factorisation_failure_falls_back_and_logs(monkeypatch, caplog, rng):
     trimap = stripes_trimap((12, 12))
     expected = closed_form_alpha(image, trimap, epsilon=1e-3, rtol=1e-10)
 
-    def failing(matrix, dtype):
+    def failing(matrix, dtype, **_):
         raise RuntimeError("Factor is exactly singular")
 
     monkeypatch.setattr(closed_form, "_lu_preconditioner", failing)
@@ -209,10 +209,10 @@ def test_non_finite_preconditioner_falls_back_and_logs(monkeypatch, caplog, rng)
     expected = closed_form_alpha(image, trimap, epsilon=1e-3, rtol=1e-10)
     real = closed_form._lu_preconditioner
 
-    def broken_in_float32(matrix, dtype):
+    def broken_in_float32(matrix, dtype, **kwargs):
         if dtype == np.float32:
             return lambda vector: np.full_like(vector, np.nan)
-        return real(matrix, dtype)
+        return real(matrix, dtype, **kwargs)
 
     monkeypatch.setattr(closed_form, "_lu_preconditioner", broken_in_float32)
     with caplog.at_level(logging.WARNING, logger="trimatte.matting.closed_form"):

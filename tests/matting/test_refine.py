@@ -225,7 +225,7 @@ def test_feather_is_one_on_the_patch_and_falls_to_the_window_edge():
 def test_large_systems_use_the_block_solver_and_match_the_direct_solve(monkeypatch, caplog):
     image, _, trimap = disc()
     direct = closed_form_alpha(image, trimap, rtol=1e-9)
-    monkeypatch.setattr(multilevel, "DIRECT_LIMIT", 100)
+    monkeypatch.setattr(multilevel, "DIRECT_LIMIT", 100)  # over it: the block solver
     monkeypatch.setattr(multilevel.solve_large, "__kwdefaults__", {"rtol": 1e-6, "block": 32})
     with caplog.at_level(logging.INFO, logger="trimatte.matting.closed_form"):
         blocked = closed_form_alpha(image, trimap, rtol=1e-9)

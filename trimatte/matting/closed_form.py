@@ -13,10 +13,15 @@ trimap (0 or 1 on known pixels).  Only a thin set of pixels is free:
 formulation of pymatting's ``estimate_alpha_cf``.
 
 The sparse SPD system is solved by conjugate gradients in float64, preconditioned
-by a complete sparse LU factorisation (SuperLU, minimum-degree ordering) computed in
-float32: the factor is ~2x cheaper than a float64 one and CG removes its rounding
-error in a few iterations.  If the factorisation fails (a singular or badly
-conditioned matrix) the solver falls back to a float64 factor and then to a
+by a complete sparse LU factorisation (SuperLU) computed in float32: the factor is
+~2x cheaper than a float64 one and CG removes its rounding error in a few iterations.
+The unknowns are ordered by minimum degree (SuperLU's own) on small systems and by
+nested dissection (:mod:`trimatte.matting.ordering`) above
+:data:`~trimatte.matting.ordering.NESTED_DISSECTION_ABOVE` free pixels; a system
+whose factor is not planned to fit in memory
+(:func:`~trimatte.matting.multilevel.direct_fits`) is solved by block-Jacobi CG
+(:func:`~trimatte.matting.multilevel.solve_large`).  If the factorisation fails (a
+singular or badly conditioned matrix) the solver falls back to a float64 factor and then to a
 Jacobi-preconditioned CG, logging each fallback on the ``trimatte.matting.closed_form``
 logger.  Known pixels of the result are exactly 0 or 1 and the matte is clipped to
 [0, 1].
@@ -36,7 +41,7 @@ import scipy.sparse.linalg
 
 from trimatte.errors import InputError, TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN, as_image, as_trimap
-from trimatte.matting import multilevel
+from trimatte.matting import multilevel, ordering
 from trimatte.matting.laplacian import (
     _box_any,
     check_laplacian_parameters,
@@ -54,8 +59,8 @@ class SolveReport:
     """How a linear solve went (for logging and benchmarks).
 
     Attributes:
-        method: ``"lu32"``, ``"lu64"``, ``"jacobi"`` or (systems over
-            :data:`trimatte.matting.multilevel.DIRECT_LIMIT` free pixels)
+        method: ``"lu32"``, ``"lu64"``, ``"jacobi"`` or (systems whose complete
+            factor does not fit, :func:`trimatte.matting.multilevel.direct_fits`)
             ``"block-jacobi"``: the preconditioner used (``"none"`` when the
             right-hand side is zero and nothing was solved).
         iterations: CG iterations.
@@ -117,22 +122,36 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray, *, epsilon: float =
 
     started = time.perf_counter()
     free = free_pixels(unknown, r, weight)
-    coarse = None
-    large = np.count_nonzero(free) > multilevel.DIRECT_LIMIT
-    if large:
-        coarse = _coarse_alpha(image, trimap, epsilon=eps, window_radius=r, lambda_=weight,
-                               rtol=rtol)
-    matrix, rhs = constrained_system(image, trimap, free, eps, r, weight)
-    assembled = time.perf_counter()
     free_flat = np.flatnonzero(free)
+    params = {"epsilon": eps, "window_radius": r, "lambda_": weight, "rtol": rtol}
+    # the stencil has at most (4r + 1)^2 entries per row
+    large = not multilevel.direct_fits(free_flat.size, (4 * r + 1) ** 2 * free_flat.size)
+    coarse = _coarse_alpha(image, trimap, **params) if large else None
+    matrix, rhs = constrained_system(image, trimap, free, eps, r, weight)
+    del free
+    permc_spec = "MMD_AT_PLUS_A"
+    if not large and free_flat.size > ordering.NESTED_DISSECTION_ABOVE:
+        order = ordering.nested_dissection_order(free_flat, trimap.shape, r)
+        if order is not None:  # solve in that order; SuperLU then keeps it
+            matrix = ordering.permute_symmetric(matrix, order)
+            rhs, free_flat, permc_spec = rhs[order], free_flat[order], "NATURAL"
+    assembled = time.perf_counter()
     # Solve for the correction to the trimap's own guess (0/1 on the softly
     # constrained known pixels): otherwise the large lambda_ * t part of the
     # right-hand side would make a relative residual meaningless for the unknowns.
     guess = alpha.reshape(-1)[free_flat].astype(np.float64)
     rhs -= matrix @ guess
     if not large:
-        correction, report = solve_spd(matrix, rhs, rtol=rtol)
-    else:
+        try:
+            correction, report = solve_spd(matrix, rhs, rtol=rtol, permc_spec=permc_spec,
+                                           memory_fallback=False)
+        except MemoryError as exc:
+            LOGGER.warning("closed-form: the complete factorisation ran out of memory (%s); "
+                           "solving by block-Jacobi CG instead (much slower)", exc)
+            large = True
+    if large:
+        if coarse is None:
+            coarse = _coarse_alpha(image, trimap, **params)
         start = (np.zeros_like(guess) if coarse is None
                  else coarse.reshape(-1)[free_flat] - guess)
         del coarse
@@ -254,29 +273,45 @@ def constrained_system(image: np.ndarray, trimap: np.ndarray, free: np.ndarray,
 
 
 def solve_spd(matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, *, rtol: float = 1e-6,
-              max_iterations: int = 200) -> tuple[np.ndarray, SolveReport]:
+              max_iterations: int = 200, permc_spec: str = "MMD_AT_PLUS_A",
+              memory_fallback: bool = True) -> tuple[np.ndarray, SolveReport]:
     """Solve a sparse symmetric positive (semi)definite system, robustly.
 
     Tries, in order, preconditioned CG with (1) a float32 sparse LU factor,
     (2) a float64 sparse LU factor, (3) the Jacobi preconditioner; each fallback is
     logged with the reason.  The last attempt returns its best iterate even when it
-    does not reach ``rtol`` (with a warning in the log).
+    does not reach ``rtol`` (with a warning in the log).  A float32 factorisation
+    that runs out of memory skips the (larger) float64 one.
 
     Args:
         matrix: float64 CSR ``(n, n)``.
         rhs: float64 ``(n,)``.
         rtol: Stop when ``|b - A x| <= rtol |b|``.
         max_iterations: CG iteration cap with an LU preconditioner (Jacobi gets 50x).
+        permc_spec: SuperLU's column ordering: ``"MMD_AT_PLUS_A"`` (minimum degree),
+            or ``"NATURAL"`` for a system already put in a fill-reducing order
+            (:func:`trimatte.matting.ordering.nested_dissection_order`).
+        memory_fallback: When False, a factorisation that runs out of memory raises
+            :class:`MemoryError` instead of falling back to Jacobi-preconditioned CG
+            (which needs thousands of iterations on a large system).
 
     Returns:
         ``(x, report)``.
+
+    Raises:
+        MemoryError: Only with ``memory_fallback=False``.
     """
     if not np.any(rhs):
         return np.zeros_like(rhs), SolveReport("none", 0, 0.0, True)
     for dtype, method in ((np.float32, "lu32"), (np.float64, "lu64")):
         try:
-            preconditioner = _lu_preconditioner(matrix, dtype)
-        except (RuntimeError, FloatingPointError, MemoryError) as exc:
+            preconditioner = _lu_preconditioner(matrix, dtype, permc_spec=permc_spec)
+        except MemoryError as exc:
+            if not memory_fallback:
+                raise
+            LOGGER.warning("closed-form: %s factorisation failed (%s); falling back", method, exc)
+            break
+        except (RuntimeError, FloatingPointError) as exc:
             LOGGER.warning("closed-form: %s factorisation failed (%s); falling back", method, exc)
             continue
         x, iterations, residual = _pcg(matrix, rhs, preconditioner, rtol, max_iterations)
@@ -300,11 +335,13 @@ def solve_spd(matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, *, rtol: float =
     return x, SolveReport("jacobi", iterations, residual, converged)
 
 
-def _lu_preconditioner(matrix: scipy.sparse.csr_matrix, dtype: type) -> Preconditioner:
+def _lu_preconditioner(matrix: scipy.sparse.csr_matrix, dtype: type, *,
+                       permc_spec: str = "MMD_AT_PLUS_A") -> Preconditioner:
     """``v -> A^-1 v`` from a SuperLU factor of ``A`` computed in ``dtype``.
 
-    The symmetric mode with minimum-degree ordering of ``A + A^T`` and diagonal
-    pivots keeps the fill of an SPD matrix low.
+    The symmetric mode with a symmetric ordering (minimum degree on ``A + A^T``, or
+    the matrix's own order with ``permc_spec="NATURAL"``) and diagonal pivots keeps
+    the fill of an SPD matrix low.
 
     Raises:
         RuntimeError: SuperLU found the matrix exactly singular.
@@ -316,7 +353,7 @@ def _lu_preconditioner(matrix: scipy.sparse.csr_matrix, dtype: type) -> Precondi
     )
     factor = scipy.sparse.linalg.splu(
         transposed,
-        permc_spec="MMD_AT_PLUS_A",
+        permc_spec=permc_spec,
         diag_pivot_thresh=0.0,
         options={"SymmetricMode": True},
     )

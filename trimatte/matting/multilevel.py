@@ -1,9 +1,11 @@
 """Exact closed-form solves too large for one sparse factorisation.
 
-A complete LU factor of a closed-form system grows faster than the system (SuperLU
-needs more than the free memory at ~3 M unknowns, a 28 MP photo with a 10 % band).
-For such systems :func:`solve_large` keeps the exact energy and the same stopping
-rule (relative residual ``<= rtol``) but changes how it gets there:
+A complete LU factor of a closed-form system grows faster than the system: with a
+nested-dissection ordering a 24 MP photo with a 10 % band (2.5 M unknowns) needs
+about 8 GB.  :func:`direct_fits` plans whether it fits in the available memory.
+For systems that do not, :func:`solve_large` keeps the exact energy and the same
+stopping rule (relative residual ``<= rtol``) but changes how it gets there (it is
+much slower: hundreds of CG iterations):
 
 * a *coarse-to-fine initial guess*: the matte solved at half the size (recursively,
   by :func:`trimatte.matting.closed_form.closed_form_alpha`), upsampled bilinearly,
@@ -21,6 +23,7 @@ the coarse guess and :mod:`trimatte.matting.refine` share.
 from __future__ import annotations
 
 import logging
+import os
 
 import cv2
 import numpy as np
@@ -32,8 +35,12 @@ from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
 LOGGER = logging.getLogger("trimatte.matting.closed_form")
 
 #: Free pixels above which :func:`trimatte.matting.closed_form.closed_form_alpha`
-#: uses :func:`solve_large` instead of one complete factorisation.
-DIRECT_LIMIT = 1_000_000
+#: uses :func:`solve_large` instead of one complete factorisation, whatever the memory.
+#: SuperLU counts its factor's entries in 32-bit integers, which caps it near 4 M
+#: unknowns of a band (fill about 330 entries per unknown, see :func:`factor_bytes`).
+DIRECT_LIMIT = 4_000_000
+#: Share of the available memory a complete factorisation may plan to use.
+MEMORY_SHARE = 0.8
 #: Side of the image tiles whose pixels form one block of the preconditioner.
 BLOCK = 256
 #: CG iteration cap of the block-Jacobi solve.
@@ -42,6 +49,50 @@ MAX_ITERATIONS = 2000
 _TILE = 512
 
 Box = tuple[int, int, int, int]  # (y0, x0, y1, x1), half-open
+
+
+def factor_bytes(unknowns: int, nonzeros: int) -> int:
+    """Planned peak memory (bytes) of a complete float32 factorisation of a band system.
+
+    The fill of a nested-dissection factor of a thin band grows like ``n log n``;
+    measured on AM-2k bands: 193 entries of ``L + U`` per unknown at 83 k unknowns,
+    320 at 2.5 M (807 M entries, 7.8 GB peak with the system itself).  The estimate is
+    that fit, at 7 bytes per entry, times 1.5 for bands thicker than those, plus three
+    copies of the system (float64, its permutation, its float32 copy).
+
+    Args:
+        unknowns: ``n``, the free pixels.
+        nonzeros: Entries of the system matrix.
+    """
+    fill = max(200.0, 37.2 * np.log(max(unknowns, 2)) - 229.0)
+    return int(1.5 * 7 * fill * unknowns + 3 * 12 * nonzeros)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (``MemAvailable``), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def direct_fits(unknowns: int, nonzeros: int) -> bool:
+    """Whether one complete factorisation of the system is planned to fit in memory.
+
+    False above :data:`DIRECT_LIMIT` unknowns, or when :func:`factor_bytes` exceeds
+    :data:`MEMORY_SHARE` of :func:`available_memory` (when that is known).
+    """
+    if unknowns > DIRECT_LIMIT:
+        return False
+    available = available_memory()
+    return available is None or factor_bytes(unknowns, nonzeros) <= MEMORY_SHARE * available
 
 
 def downscale_inputs(image: np.ndarray, trimap: np.ndarray, shape: tuple[int, int],
