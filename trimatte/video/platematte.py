@@ -124,7 +124,7 @@ def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray
 
 def plate_matte(image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray, plate: np.ndarray,
                 support: np.ndarray, *, reach: int = 24, min_support: float = 0.5,
-                data_weight: float = 1.0, tolerance: float = 0.3) -> PlateMatte:
+                data_weight: float = 3.0, tolerance: float = 0.15) -> PlateMatte:
     """Improve one frame's matte with a background plate known at part of its pixels.
 
     Args:
