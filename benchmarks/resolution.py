@@ -6,11 +6,13 @@ unknown band, its radius scaled with the image so that it covers about
 ``--unknown`` (10 %) of the pixels. For closed-form matting and for the shipped DIM
 network, each size runs
 
-* ``exact``: the alpha stage at full resolution (closed-form: one sparse factor up to
-  1 M free pixels, above that the coarse-to-fine guess + block-Jacobi CG solve);
+* ``exact``: the alpha stage at full resolution (closed-form: one complete sparse
+  factor, nested-dissection ordered above 200 k free pixels, as long as it is planned
+  to fit in the available memory; ``guided``: its closed-form guide solved that way);
 * ``refined``: the ``refined`` stage (base solve at ``--base-mp`` megapixels, then the
   uncertain 256-px patches re-solved at full resolution), which the default pipeline
-  uses above 6 MP,
+  uses above 6 MP; for ``guided``, as in the default pipeline, only its closed-form
+  guide goes through ``refined`` (the network always works at 640 px),
 
 each in a fresh child process that reads the image and trimap files, runs the whole
 default pipeline after the trimap (alpha stage -> multi-level foreground -> RGBA
@@ -26,7 +28,7 @@ ground truth (both on the trimap's unknown pixels, /1000).
 The deep stage is ``guided`` (the best shipped one); a method that cannot run (e.g. no
 weights) is reported as a failed row, pass ``--methods closed-form,dim`` then. A case
 that runs longer than ``--case-timeout`` seconds is stopped and reported as timed out
-(the exact 24 MP closed-form solve may, see benchmarks/README.md).
+(none did in the 2026-12-01 session 4 run, see benchmarks/README.md).
 
 The table goes to stdout (per-stage details below it), progress to stderr. Exit code
 2 when the data folder is missing. Run heavy sizes with ``OMP_NUM_THREADS=1`` on a
@@ -73,8 +75,13 @@ def child_main(config_path: Path) -> None:
     from trimatte.pipeline import STAGES, MatteState
 
     config = json.loads(config_path.read_text())
-    stages = [STAGES.build(config["alpha"]["name"], **config["alpha"]["params"]),
-              STAGES.build("multilevel-foreground"), STAGES.build("cutout")]
+    alpha_stage = STAGES.build(config["alpha"]["name"], **config["alpha"]["params"])
+    if "refine_guide" in config["alpha"]:  # as build_pipeline does for the guided default
+        guide = STAGES.build("refined", inner=alpha_stage.guide_stage(), above_megapixels=0.0,
+                             base_megapixels=config["alpha"]["refine_guide"])
+        alpha_stage = STAGES.build(config["alpha"]["name"], **config["alpha"]["params"],
+                                   guide=guide)
+    stages = [alpha_stage, STAGES.build("multilevel-foreground"), STAGES.build("cutout")]
     steps = []
     started, cpu = time.perf_counter(), _cpu_seconds()
     state = MatteState(image=read_image(config["image"]), trimap=read_trimap(config["trimap"]))
@@ -132,9 +139,14 @@ def band_for(alpha, unknown: float) -> int:
 
 
 def alpha_config(method: str, mode: str, base_mp: float) -> dict:
+    """The alpha stage of a case: ``exact`` is the stage itself; ``refined`` wraps it in
+    the ``refined`` stage, except ``guided``, whose network always works at 640 px:
+    only its closed-form guide is refined (what ``build_pipeline`` does above 6 MP)."""
     inner = {"name": method, "params": {}}
     if mode == "exact":
         return inner
+    if method == "guided":
+        return {**inner, "refine_guide": base_mp}
     return {"name": "refined", "params": {"inner": inner, "above_megapixels": 0.0,
                                           "base_megapixels": base_mp}}
 
@@ -216,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
 def print_table(rows: list[dict]) -> None:
     header = (f"{'MP':>4} {'size':>10} {'unk %':>5} {'method':<12} {'mode':<8} {'alpha s':>8} "
               f"{'alpha cpu':>9} "
-              f"{'total s':>8} {'first s':>8} {'peak MB':>8} {'SAD/exact':>9} {'SAD/GT':>8} "
-              f"{'dSAD/GT %':>9}")
+              f"{'total s':>8} {'total cpu':>9} {'first s':>8} {'peak MB':>8} {'SAD/exact':>9} "
+              f"{'SAD/GT':>8} {'dSAD/GT %':>9}")
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -228,12 +240,14 @@ def print_table(rows: list[dict]) -> None:
             continue
         alpha = next(s for s in row["steps"] if s["stage"].startswith("alpha"))
         total = sum(s["seconds"] for s in row["steps"])
+        total_cpu = sum(s["cpu"] for s in row["steps"])
         exact = [r for r in rows if r["mp"] == row["mp"] and r["method"] == row["method"]
                  and r["mode"] == "exact" and "sad_gt" in r]
         delta = (f"{100 * (row['sad_gt'] / exact[0]['sad_gt'] - 1):>+9.2f}"
                  if exact and row["mode"] != "exact" else f"{'':>9}")
         sad_exact = f"{row['sad_exact']:>9.2f}" if "sad_exact" in row else f"{'n/a':>9}"
         print(f"{lead} {alpha['seconds']:>8.1f} {alpha['cpu']:>9.1f} {total:>8.1f} "
+              f"{total_cpu:>9.1f} "
               f"{row['first_call']:>8.1f} "
               f"{row['peak_mb']:>8.0f} {sad_exact} {row['sad_gt']:>8.2f} {delta}")
     print()
