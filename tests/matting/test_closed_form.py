@@ -136,6 +136,7 @@ def test_ill_conditioned_inputs_do_not_fail(image, epsilon):
 
 
 def test_factorisation_failure_falls_back_and_logs(monkeypatch, caplog, rng):
+    monkeypatch.setattr(closed_form.cholesky, "available", lambda: False)  # SuperLU path
     image = rng.random((12, 12, 3)).astype(np.float32)
     trimap = stripes_trimap((12, 12))
     expected = closed_form_alpha(image, trimap, epsilon=1e-3, rtol=1e-10)
@@ -166,13 +167,17 @@ def test_solve_spd_on_a_singular_consistent_system_returns_a_solution():
     assert report.method in {"lu32", "lu64", "jacobi"}
 
 
-def test_solve_spd_reports_the_method(rng):
+@pytest.mark.parametrize("with_cholmod", [True, False])
+def test_solve_spd_reports_the_method(rng, monkeypatch, with_cholmod):
+    if with_cholmod and not closed_form.cholesky.available():
+        pytest.skip("cvxopt (CHOLMOD) is not installed")
+    monkeypatch.setattr(closed_form.cholesky, "available", lambda: with_cholmod)
     a = rng.random((30, 30))
     matrix = scipy.sparse.csr_matrix(a @ a.T + 30 * np.eye(30))
     rhs = rng.random(30)
     x, report = solve_spd(matrix, rhs, rtol=1e-10)
     np.testing.assert_allclose(matrix @ x, rhs, atol=1e-8)
-    assert report.method == "lu32" and report.converged
+    assert report.method == ("cholmod" if with_cholmod else "lu32") and report.converged
 
 
 @pytest.mark.parametrize(("trimap", "message"), [
@@ -204,6 +209,7 @@ def test_bad_parameters_raise_input_error(kwargs, name):
 
 
 def test_non_finite_preconditioner_falls_back_and_logs(monkeypatch, caplog, rng):
+    monkeypatch.setattr(closed_form.cholesky, "available", lambda: False)  # SuperLU path
     image = rng.random((12, 12, 3)).astype(np.float32)
     trimap = stripes_trimap((12, 12))
     expected = closed_form_alpha(image, trimap, epsilon=1e-3, rtol=1e-10)

@@ -120,6 +120,8 @@ def test_systems_that_do_not_fit_use_the_block_solver(monkeypatch, caplog, how):
     if how == "planned":
         monkeypatch.setattr(multilevel, "available_memory", lambda: 1000)
     else:
+        monkeypatch.setattr(closed_form.cholesky, "available", lambda: False)
+
         def out_of_memory(matrix, dtype, **_):
             raise MemoryError("Not enough memory to perform factorization.")
         monkeypatch.setattr(closed_form, "_lu_preconditioner", out_of_memory)
@@ -131,6 +133,7 @@ def test_systems_that_do_not_fit_use_the_block_solver(monkeypatch, caplog, how):
 
 
 def test_memory_error_without_fallback_propagates(monkeypatch):
+    monkeypatch.setattr(closed_form.cholesky, "available", lambda: False)
     def out_of_memory(matrix, dtype, **_):
         raise MemoryError("Not enough memory")
     monkeypatch.setattr(closed_form, "_lu_preconditioner", out_of_memory)

@@ -41,7 +41,7 @@ import scipy.sparse.linalg
 
 from trimatte.errors import InputError, TrimapError
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN, as_image, as_trimap
-from trimatte.matting import multilevel, ordering
+from trimatte.matting import cholesky, multilevel, ordering
 from trimatte.matting.laplacian import (
     _box_any,
     check_laplacian_parameters,
@@ -59,7 +59,7 @@ class SolveReport:
     """How a linear solve went (for logging and benchmarks).
 
     Attributes:
-        method: ``"lu32"``, ``"lu64"``, ``"jacobi"`` or (systems whose complete
+        method: ``"cholmod"``, ``"lu32"``, ``"lu64"``, ``"jacobi"`` or (systems whose complete
             factor does not fit, :func:`trimatte.matting.multilevel.direct_fits`)
             ``"block-jacobi"``: the preconditioner used (``"none"`` when the
             right-hand side is zero and nothing was solved).
@@ -277,11 +277,13 @@ def solve_spd(matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, *, rtol: float =
               memory_fallback: bool = True) -> tuple[np.ndarray, SolveReport]:
     """Solve a sparse symmetric positive (semi)definite system, robustly.
 
-    Tries, in order, preconditioned CG with (1) a float32 sparse LU factor,
-    (2) a float64 sparse LU factor, (3) the Jacobi preconditioner; each fallback is
-    logged with the reason.  The last attempt returns its best iterate even when it
-    does not reach ``rtol`` (with a warning in the log).  A float32 factorisation
-    that runs out of memory skips the (larger) float64 one.
+    Tries, in order, preconditioned CG with (0) a float64 sparse Cholesky factor
+    (CHOLMOD, when ``cvxopt`` is installed: CG then stops after one step), (1) a
+    float32 sparse LU factor (SuperLU), (2) a float64 sparse LU factor, (3) the
+    Jacobi preconditioner; each fallback is logged with the reason.  The last attempt
+    returns its best iterate even when it does not reach ``rtol`` (with a warning in
+    the log).  A float32 LU factorisation that runs out of memory skips the (larger)
+    float64 one.
 
     Args:
         matrix: float64 CSR ``(n, n)``.
@@ -303,16 +305,28 @@ def solve_spd(matrix: scipy.sparse.csr_matrix, rhs: np.ndarray, *, rtol: float =
     """
     if not np.any(rhs):
         return np.zeros_like(rhs), SolveReport("none", 0, 0.0, True)
-    for dtype, method in ((np.float32, "lu32"), (np.float64, "lu64")):
+    attempts = [(None, "cholmod")] if cholesky.available() else []
+    attempts += [(np.float32, "lu32"), (np.float64, "lu64")]
+    for dtype, method in attempts:
         try:
-            preconditioner = _lu_preconditioner(matrix, dtype, permc_spec=permc_spec)
+            if dtype is None:
+                preconditioner = cholesky.cholmod_solver(matrix,
+                                                         natural=permc_spec == "NATURAL")
+            else:
+                preconditioner = _lu_preconditioner(matrix, dtype, permc_spec=permc_spec)
         except MemoryError as exc:
-            if not memory_fallback:
+            if dtype is np.float32 and not memory_fallback:
                 raise
             LOGGER.warning("closed-form: %s factorisation failed (%s); falling back", method, exc)
-            break
-        except (RuntimeError, FloatingPointError) as exc:
-            LOGGER.warning("closed-form: %s factorisation failed (%s); falling back", method, exc)
+            if dtype is np.float32:
+                break
+            continue
+        except (RuntimeError, ArithmeticError, ValueError) as exc:
+            # CHOLMOD: "not positive definite" on a singular matrix; SuperLU: "exactly
+            # singular"; both are logged at the level their consequence deserves
+            level = logging.INFO if dtype is None else logging.WARNING
+            LOGGER.log(level, "closed-form: %s factorisation failed (%s); falling back",
+                       method, exc)
             continue
         x, iterations, residual = _pcg(matrix, rhs, preconditioner, rtol, max_iterations)
         if residual <= rtol:

@@ -62,7 +62,7 @@ def block_graph(free_flat: np.ndarray, shape: tuple[int, int], window_radius: in
     sources, targets = [], []
     for dy in range(-reach, reach + 1):
         for dx in range(-reach, reach + 1):
-            if dy == 0 and dx == 0:
+            if (dy == 0 and dx == 0) or abs(dy) >= rows or abs(dx) >= cols:
                 continue
             src = grid[max(0, -dy):rows - max(0, dy), max(0, -dx):cols - max(0, dx)]
             dst = grid[max(0, dy):rows - max(0, -dy), max(0, dx):cols - max(0, -dx)]
