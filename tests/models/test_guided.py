@@ -117,3 +117,12 @@ def test_smoothing_stays_within_the_range_of_the_unknown_values(sigma, seed):
     if unknown.any():
         values = correction[unknown]
         assert smoothed.min() >= values.min() - 1e-5 and smoothed.max() <= values.max() + 1e-5
+
+
+def test_unknown_corrections_mode_is_refused(model):
+    image = np.zeros((16, 16, 3), np.float32)
+    trimap = np.full((16, 16), 128, np.uint8)
+    trimap[:4], trimap[-4:] = 0, 255
+    with pytest.raises(ValueError, match="corrections"):
+        predict_guided_alpha(model, image, trimap, np.full((16, 16), 0.5, np.float32),
+                             corrections="upper")

@@ -33,3 +33,20 @@ def test_shipped_guided_keeps_known_pixels_and_is_trained():
     # this flat two-colour toy it changes it for the worse (docs/models.md, known failure)
     assert np.abs(predicted - guide).max() > 1e-3
     assert np.isfinite(sad(predicted, alpha, trimap))
+
+
+def test_lower_corrections_only_take_alpha_away():
+    image, alpha, _, _ = make_disc_scene(size=96, radius=30, soft=10, seed=1)
+    trimap = np.where(alpha > 0.99, 255, np.where(alpha < 0.01, 0, 128)).astype(np.uint8)
+    ring = np.hypot(*np.mgrid[-48:48, -48:48])
+    trimap[(ring > 15) & (ring < 45)] = 128  # here the network both adds and removes alpha
+    state = MatteState(image=image, trimap=trimap)
+    both = STAGES.build("guided").run(state).alpha
+    lower = STAGES.build("guided", corrections="lower").run(state).alpha
+    guide = closed_form_alpha(image, trimap)
+    unknown = trimap == 128
+    assert (lower[unknown] <= guide[unknown] + 1e-6).all()
+    took = unknown & (both <= guide)
+    assert took.any() and (unknown & (both > guide + 1e-3)).any()
+    np.testing.assert_allclose(lower[took], both[took], atol=1e-6)
+    np.testing.assert_array_equal(lower[~unknown], both[~unknown])

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import make_disc_scene
+from trimatte.errors import ConfigError
 from trimatte.models.checkpoint import save_checkpoint
 from trimatte.models.guided import build_guided_net
-from trimatte.pipeline import Pipeline
+from trimatte.pipeline import STAGES, Pipeline
 from trimatte.stages.guided import GuidedAlpha
 
 
@@ -76,3 +77,17 @@ def test_default_pipeline_refines_only_the_guide_of_guided():
     assert alpha.guide["name"] == "refined"
     assert alpha.guide["params"]["inner"]["name"] == "closed-form"
     assert build_pipeline(matting="guided", refine_above=None).stage("alpha").guide is None
+
+
+def test_guided_lowers_only_after_automatic_trimaps_unless_told() -> None:
+    from trimatte.api import build_pipeline
+
+    def corrections(pipeline):
+        return pipeline.stages[1].corrections
+
+    assert corrections(build_pipeline()) == "lower"
+    assert corrections(build_pipeline(trimap_method="given")) == "both"
+    assert corrections(build_pipeline(trimap_method="grabcut")) == "both"
+    assert corrections(build_pipeline(matting_params={"corrections": "both"})) == "both"
+    with pytest.raises(ConfigError, match="corrections"):
+        STAGES.build("guided", corrections="raise")

@@ -34,7 +34,8 @@ from trimatte.models.dim import (
     RefinementCNN,
 )
 
-__all__ = ["GuidedMatting", "build_guided_net", "predict_guided_alpha", "smooth_correction"]
+__all__ = ["CORRECTIONS", "GuidedMatting", "build_guided_net", "predict_guided_alpha",
+           "smooth_correction"]
 
 
 class GuidedMatting(nn.Module):
@@ -134,6 +135,12 @@ def build_guided_net(
     return GuidedMatting(matting, refinement, config, mean, std)
 
 
+CORRECTIONS = ("both", "lower")
+"""How :func:`predict_guided_alpha` applies the network's correction: all of it, or only
+where it lowers the guide's alpha (for wide automatic trimaps, whose unknown region is
+mostly background the network tends to fill)."""
+
+
 def smooth_correction(correction: np.ndarray, unknown: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian-smooth a correction map over the unknown pixels only (normalised convolution).
 
@@ -171,6 +178,7 @@ def predict_guided_alpha(
     device: str | torch.device = "cpu",
     max_size: int | None = None,
     smoothing: float = 0.0,
+    corrections: str = "both",
 ) -> np.ndarray:
     """Correct ``guide`` for one image, on the bounding box of the unknown region.
 
@@ -190,6 +198,9 @@ def predict_guided_alpha(
         max_size: Longest side the network sees (None: full resolution).
         smoothing: Sigma, in pixels at the network's scale, of
             :func:`smooth_correction` applied to the correction (0: none).
+        corrections: ``"both"``: the (smoothed) correction as it is; ``"lower"``: only
+            its negative part, so the network may take alpha away from the guide (haze,
+            bleeding background) but not add any (see :data:`CORRECTIONS`).
 
     Returns:
         float32 ``(H, W)`` alpha in [0, 1]; known trimap pixels exact.
@@ -227,6 +238,10 @@ def predict_guided_alpha(
         model.train(was_training)
     correction = smooth_correction(out[0, 0].float().cpu().numpy() - crop_guide,
                                    crop_trimap == 128, smoothing)
+    if corrections == "lower":
+        correction = np.minimum(correction, 0.0)
+    elif corrections != "both":
+        raise ValueError(f"corrections must be one of {CORRECTIONS}, got {corrections!r}")
     if scale != 1.0:
         import cv2
 
