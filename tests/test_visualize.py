@@ -23,3 +23,14 @@ def test_contact_sheet_has_one_row_per_image_and_four_panels(disc_scene):
     assert sheet.shape[1] == 4 * 50 + 3 * 2  # square 64x64 input scaled to 50 px panels
     # second row has only the image panel: the rest is white padding
     assert (sheet[52:102, 60:] == 255).all()
+
+
+def test_long_labels_wrap_inside_a_narrow_panel(disc_scene):
+    image = disc_scene[0][:, 8:56]  # a 64x48 portrait: 180 px wide at a 240-px row
+    caption = "portrait_02307.jpg: low confidence 0.39 (uncertain subject, mostly unknown)"
+    short = contact_sheet([{"image": image}], row_height=240, gap=0, labels=["x"])
+    long = contact_sheet([{"image": image}], row_height=240, gap=0, labels=[caption])
+    black = (long == 0).all(axis=2)
+    assert not black[:, 180:].any()  # the caption stays inside its panel
+    box_rows = black[:, 1].sum()
+    assert box_rows > 2 * (short == 0).all(axis=2)[:, 1].sum()  # on several lines

@@ -46,15 +46,29 @@ def _fit(tile: np.ndarray, height: int) -> np.ndarray:
 
 
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    """``tile`` with ``text`` in white on black at its top left, wrapped at spaces to
+    the tile's width (a long caption on a narrow portrait stays readable)."""
     tile = tile.copy()
+    font = cv2.FONT_HERSHEY_SIMPLEX
     scale = max(0.35, tile.shape[0] / 500)
     thickness = max(1, round(scale * 2))
-    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-    cv2.rectangle(tile, (0, 0), (w + 6, h + base + 6), (0, 0, 0), -1)
-    cv2.putText(
-        tile, text, (3, h + 3), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness,
-        cv2.LINE_AA,
-    )
+
+    def width(line: str) -> int:
+        return cv2.getTextSize(line, font, scale, thickness)[0][0]
+
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and width(f"{lines[-1]} {word}") + 6 <= tile.shape[1]:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    (_, h), base = cv2.getTextSize("Ag", font, scale, thickness)
+    step = h + base + 2
+    cv2.rectangle(tile, (0, 0), (max(map(width, lines)) + 6, step * len(lines) + 4), (0, 0, 0),
+                  -1)
+    for number, line in enumerate(lines):
+        cv2.putText(tile, line, (3, h + 3 + number * step), font, scale, (255, 255, 255),
+                    thickness, cv2.LINE_AA)
     return tile
 
 
