@@ -8,8 +8,9 @@ user would run them:
 
 * ``pymatting``: a script that, per photo, calls pymatting's ``load_image`` (image and
   trimap), ``estimate_alpha_cf`` and ``save_image``;
-* ``trimatte w1`` / ``trimatte w2``: ``trimatte matte IMAGES --trimap TRIMAPS -o OUT
-  --matting closed-form --save alpha --workers N`` (default N: 1 and 2).
+* ``trimatte w1`` / ``trimatte dflt``: ``trimatte matte IMAGES --trimap TRIMAPS -o OUT
+  --matting closed-form --save alpha --workers N`` (default N: 1, and ``default``, which
+  leaves ``--workers`` out: one worker per core).
 
 Columns: wall seconds, CPU seconds (user + system of the process and its workers),
 speed-up over the pymatting script in both, peak RSS (largest process), mean SAD
@@ -18,7 +19,7 @@ relative SAD difference from pymatting's. The 1-minute load average is printed; 
 times on a shared machine follow the load, CPU seconds much less.
 
     python benchmarks/cli_vs_pymatting.py [--images 10] [--megapixels 0.5] [--band 10]
-        [--workers 1,2] [--data DIR]
+        [--workers 1,default] [--data DIR]
 
 pymatting is a development (benchmark) dependency only. Exit code 2 when the data
 folder or pymatting is missing.
@@ -133,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=10)
     parser.add_argument("--megapixels", type=float, default=0.5)
     parser.add_argument("--band", type=int, default=10)
-    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--workers", default="1,default",
+                        help="comma-separated worker counts; 'default' runs without "
+                             "--workers (one per core) (default: %(default)s)")
     args = parser.parse_args(argv)
     if not (args.data / "image").is_dir():
         print(f"error: {args.data}/image not found (the AM-2k samples live in the "
@@ -150,8 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         images, trimaps, truths = make_batch(args.data, root, args.images, args.megapixels,
                                              args.band)
         runs = [("pymatting", [sys.executable, "-c", PYMATTING_SCRIPT])]
-        runs += [(f"trimatte w{n}", [*cli, "matte", "--matting", "closed-form", "--save",
-                                      "alpha", "--workers", n, "--trimap"])
+        runs += [(f"trimatte w{n}" if n != "default" else "trimatte dflt",
+                  [*cli, "matte", "--matting", "closed-form", "--save", "alpha",
+                   *(["--workers", n] if n != "default" else []), "--trimap"])
                  for n in args.workers.split(",")]
         for label, command in runs:
             out = root / label.replace(" ", "_")
