@@ -69,7 +69,8 @@ def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
 
 
 def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray,
-                        known: np.ndarray, scale: np.ndarray, *, reach: int = 24,
+                        known: np.ndarray, scale: np.ndarray, alpha: np.ndarray | None = None,
+                        *, reach: int = 24,
                         bg_threshold: float = 2.0, fg_threshold: float = 3.0,
                         contrast: float = 5.0, core: int = 4) -> np.ndarray:
     """The per-frame trimap corrected by the plate where the plate is known.
@@ -82,7 +83,8 @@ def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray
       than ``contrast`` noise units apart: there a match says nothing).
     * Unknown pixels at least ``core`` px inside a region that differs from the plate
       by more than ``fg_threshold`` become foreground (thin strands vanish under that
-      erosion and stay unknown).
+      erosion and stay unknown), and so do unknown pixels that differ from the plate
+      and lie 2 px or more inside the per-frame alpha's opaque (>= 0.95) part.
 
     Args:
         image: float32 ``(H, W, 3)``.
@@ -91,6 +93,7 @@ def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray
         known: bool ``(H, W)``: pixels where the plate is known.
         scale: float32 ``(H, W, 3)``: residual expected on background
             (:func:`~trimatte.plate.difference.expected_residual`).
+        alpha: float32 ``(H, W)``: the per-frame alpha (None: not used).
         reach: Distance (pixels) from the per-frame subject within which background
             may turn unknown.
         bg_threshold, fg_threshold: Difference thresholds, in noise units.
@@ -119,6 +122,10 @@ def plate_trimap_refine(image: np.ndarray, trimap: np.ndarray, plate: np.ndarray
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * core + 1, 2 * core + 1))
         inside = cv2.erode(opened, disc, borderType=cv2.BORDER_REPLICATE).astype(bool)
         out[inside & (trimap == UNKNOWN)] = FOREGROUND
+    if alpha is not None:
+        opaque = cv2.erode((alpha >= 0.95).astype(np.uint8), np.ones((5, 5), np.uint8),
+                           borderType=cv2.BORDER_REPLICATE).astype(bool)
+        out[opaque & known & (difference > fg_threshold) & (trimap == UNKNOWN)] = FOREGROUND
     return out
 
 
@@ -153,7 +160,7 @@ def plate_matte(image: np.ndarray, trimap: np.ndarray, alpha: np.ndarray, plate:
     gradient = plate_gradient(plate)
     noise = estimate_noise(image, plate, gradient, known & (trimap == BACKGROUND))
     scale = expected_residual(noise, gradient, tolerance)
-    refined = plate_trimap_refine(image, trimap, plate, known, scale, reach=reach)
+    refined = plate_trimap_refine(image, trimap, plate, known, scale, alpha, reach=reach)
     unknown = refined == UNKNOWN
     if not unknown.any():
         return PlateMatte(refined.astype(np.float32) / 255.0, refined, 1.0)
