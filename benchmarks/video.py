@@ -12,14 +12,18 @@ ground truth:
 * frames per second of the whole run (decode, pipeline, flow, smoothing, PNG writing)
   and CPU seconds per frame of this process.
 
-A third row per pipeline, ``oracle``, smooths the per-frame mattes with the subject's
+A third row, ``flow + plate``, runs the temporal mode with ``--video-plate``: a clean
+background plate rebuilt from the clip itself (``trimatte.video.cleanplate``) and each
+frame re-matted with it where it is known (``trimatte.video.platematte``).
+A last row per pipeline, ``oracle``, smooths the per-frame mattes with the subject's
 *exact* motion (known for a generated clip) over the same radius: what a
 motion-compensated average of the alpha alone could gain. When it gains little, the
 per-frame errors move with the subject (they are systematic, not flicker), and dtSSD,
 which compares alpha changes at fixed pixels, cannot drop much by smoothing the alpha.
 
     OMP_NUM_THREADS=1 python benchmarks/video.py [--frames 24] [--size 320x240]
-        [--clips am2k,synthetic] [--keyframe] [--quick]
+        [--clips am2k,am2k-plain,synthetic] [--pipelines default,fastest] [--no-plate]
+        [--keyframe] [--quick]
 
 Clips: ``am2k`` (the issue's clip: an AM-2k photo and its human-made alpha, a camel
 with fur and a hanging rope, moving over a panning photo from ../shared that has a
