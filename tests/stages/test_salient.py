@@ -129,3 +129,21 @@ def test_never_sure_net_falls_back_to_the_threshold_band_and_says_so(monkeypatch
     assert state.trimap[0, 0] == 0
     assert "uncertain subject" in state.confidence.flags
     assert state.confidence.details["no_sure_foreground"] == 1.0
+
+
+def test_a_subject_the_net_only_sees_unmirrored_lowers_the_confidence(monkeypatch) -> None:
+    # the fake net sees a square in the left half of whatever it is shown: for the
+    # mirrored photo that is the right half, so the two subjects do not overlap
+    value = np.zeros((60, 120), np.float32)
+    value[15:45, 10:50] = 1.0
+    _fake_saliency(monkeypatch, value)
+    state = MatteState(image=np.zeros((60, 120, 3), np.float32))
+    checked = SalientTrimap(band_radius=2).run(state).confidence
+    assert "unstable subject" in checked.flags and checked.details["mirrored_iou"] == 0.0
+    unchecked = SalientTrimap(band_radius=2, mirror_check=False).run(state).confidence
+    assert "unstable subject" not in unchecked.flags and checked.score < unchecked.score
+    # a map given in hints is reused as is: the check needs its mirrored twin too
+    hinted = MatteState(image=state.image, hints={"saliency": value})
+    assert "mirrored_iou" not in SalientTrimap(band_radius=2).run(hinted).confidence.details
+    both = MatteState(image=state.image, hints={"saliency": value, "saliency_mirrored": value})
+    assert SalientTrimap(band_radius=2).run(both).confidence.details["mirrored_iou"] == 1.0

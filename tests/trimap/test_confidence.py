@@ -13,9 +13,11 @@ from trimatte.trimap.confidence import (
     SECOND_OBJECT,
     TOUCHES_BORDER,
     UNCERTAIN,
+    UNSTABLE,
     Confidence,
     border_sides,
     estimate_confidence,
+    mask_iou,
 )
 from trimatte.trimap.morphology import trimap_from_mask
 
@@ -123,3 +125,35 @@ def test_large_completion_change_is_an_uncertain_subject() -> None:
 @pytest.mark.parametrize("score", [0.0, 0.49])
 def test_low_below_the_threshold(score: float) -> None:
     assert Confidence(score).low and not Confidence(LOW_CONFIDENCE).low
+
+
+def _with_mirror(saliency: np.ndarray, mirrored: np.ndarray) -> Confidence:
+    selection = select_objects(saliency)
+    trimap = trimap_from_mask(selection.mask, 3)
+    return estimate_confidence(trimap, saliency=saliency, mask=selection.mask,
+                               mirrored=mirrored)
+
+
+def test_a_subject_that_stays_under_mirroring_costs_nothing() -> None:
+    saliency = disc(60, 60, 30).astype(np.float32)
+    confidence = _with_mirror(saliency, saliency.copy())  # flipped back: the same map
+    assert UNSTABLE not in confidence.flags and confidence.details["mirrored_iou"] == 1.0
+    assert confidence.score == pytest.approx(confidence_of(saliency).score)
+
+
+def test_a_subject_that_moves_under_mirroring_is_unstable() -> None:
+    saliency = disc(60, 60, 30).astype(np.float32)
+    other = disc(60, 75, 30).astype(np.float32)  # the mirrored photo's net saw another shape
+    confidence = _with_mirror(saliency, other)
+    assert UNSTABLE in confidence.flags
+    assert confidence.score < confidence_of(saliency).score - 0.2
+    elsewhere = _with_mirror(saliency, disc(20, 100, 15).astype(np.float32))
+    assert elsewhere.low and elsewhere.details["mirrored_iou"] == 0.0
+
+
+def test_mask_iou() -> None:
+    a, b = disc(60, 60, 20), disc(60, 70, 20)
+    assert mask_iou(a, a) == 1.0 and mask_iou(a, ~a) == 0.0
+    assert mask_iou(a, b) == pytest.approx((a & b).sum() / (a | b).sum())
+    empty = np.zeros_like(a)
+    assert mask_iou(empty, empty) == 1.0

@@ -62,6 +62,11 @@ class SalientTrimap(Stage):
         confident_fg: Saliency at or above which a pixel is sure foreground (None: off;
             ``"threshold"`` mode only).
         size: Network input side in pixels (320, the training size).
+        mirror_check: Also run the network on the mirrored photo and lower the
+            confidence when its subject differs (the ``unstable subject`` cue of
+            :func:`trimatte.trimap.confidence.estimate_confidence`); one more network
+            pass (~0.3 s on a CPU core). Skipped when the saliency map comes in
+            ``hints`` without ``hints["saliency_mirrored"]``.
         device: Torch device the network runs on.
     """
 
@@ -72,6 +77,7 @@ class SalientTrimap(Stage):
     confident_bg: float | None = 0.02
     confident_fg: float | None = 0.98
     size: int = 320
+    mirror_check: bool = True
     device: str = "cpu"
     role = "trimap"
 
@@ -103,13 +109,19 @@ class SalientTrimap(Stage):
         if band is None:
             band = morphology.band_radius_for(state.image.shape, self.band_fraction)
         saliency = state.hints.get("saliency")
+        mirrored = state.hints.get("saliency_mirrored")
         if saliency is None:
-            saliency = predict_saliency(
-                state.image, model=load_u2netp(self.device), size=self.size
-            )
+            model = load_u2netp(self.device)
+            saliency = predict_saliency(state.image, model=model, size=self.size)
+            if self.mirror_check:
+                flipped = np.ascontiguousarray(state.image[:, ::-1])
+                mirrored = predict_saliency(flipped, model=model, size=self.size)[:, ::-1]
         else:  # computed earlier for this image (editor, benchmark): reuse it
             saliency = check_saliency(saliency)
             check_same_size(state.image.shape, saliency.shape, "saliency")
+        if mirrored is not None:
+            mirrored = check_saliency(mirrored, "saliency_mirrored")
+            check_same_size(state.image.shape, mirrored.shape, "saliency_mirrored")
         fallback = False
         if self.band_mode == "uncertain":
             trimap = trimap_from_uncertain(
@@ -158,7 +170,7 @@ class SalientTrimap(Stage):
         selection = select_objects(saliency, threshold=self.threshold)
         confidence = estimate_confidence(
             trimap, saliency=saliency, mask=mask, second_strength=selection.second_strength,
-            threshold=self.threshold,
+            threshold=self.threshold, mirrored=mirrored if self.mirror_check else None,
         )
         if fallback:
             confidence = confidence.with_penalty(UNSURE_NET, 0.3, no_sure_foreground=1.0)

@@ -19,6 +19,8 @@ flag                   evidence (penalty grows with it)
 ``touches border``     the subject runs into three or four sides of the frame (one
                        or two, e.g. a portrait's bottom and side, cost nothing)
 ``whole image``        the subject covers nearly the whole image
+``unstable subject``   the saliency net's subject changes when the photo is
+                       mirrored (low IoU between the two thresholded maps)
 =====================  ===========================================================
 
 A result whose score is below :data:`LOW_CONFIDENCE` should be looked at; the CLI
@@ -52,6 +54,13 @@ MOSTLY_UNKNOWN = "mostly unknown"
 SECOND_OBJECT = "second object"
 TOUCHES_BORDER = "touches border"
 WHOLE_IMAGE = "whole image"
+UNSTABLE = "unstable subject"
+#: Ramp of the ``unstable subject`` penalty over ``1 - IoU`` of the subject masks from
+#: the photo and its mirror image: (start, full, weight). Chosen on 80 portraits and SOD
+#: photos that are not held out (sorted index % 5 != 0): with it the score ranks trimaps
+#: with more than 10 % wrong sure pixels below good ones at rank AUC 0.67 (0.58 without);
+#: the mirrored IoU alone reaches 0.73.
+UNSTABLE_RAMP = (0.03, 0.3, 0.6)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,12 @@ def _ramp(value: float, start: float, full: float, weight: float) -> float:
     return weight * float(np.clip((value - start) / (full - start), 0.0, 1.0))
 
 
+def mask_iou(first: np.ndarray, second: np.ndarray) -> float:
+    """Intersection over union of two bool masks (1.0 when both are empty)."""
+    union = np.count_nonzero(first | second)
+    return 1.0 if union == 0 else np.count_nonzero(first & second) / union
+
+
 def border_sides(mask: np.ndarray, min_fraction: float = 0.02) -> int:
     """Number of image sides (0-4) along which ``mask`` covers >= ``min_fraction``.
 
@@ -117,6 +132,7 @@ def estimate_confidence(
     salient: np.ndarray | None = None,
     second_strength: float = 0.0,
     threshold: float = 0.5,
+    mirrored: np.ndarray | None = None,
 ) -> Confidence:
     """Confidence of an automatic trimap (see module notes for the cues).
 
@@ -130,6 +146,8 @@ def estimate_confidence(
         second_strength: Summed saliency of the strongest other salient component
             relative to the subject's (:class:`trimatte.trimap.completion.ObjectSelection`).
         threshold: Saliency threshold the objects were cut at.
+        mirrored: float ``(H, W)`` saliency of the mirrored photo, flipped back (needs
+            ``saliency``); a subject that changes under mirroring is a guess.
 
     Returns:
         :class:`Confidence`.
@@ -166,6 +184,10 @@ def estimate_confidence(
     details["border_sides"] = float(sides)
     penalties[TOUCHES_BORDER] = BORDER_PENALTIES[sides]
     penalties[WHOLE_IMAGE] = _ramp(area, 0.8, 0.98, 0.8)
+    if saliency is not None and mirrored is not None:
+        iou = mask_iou(saliency >= threshold, mirrored >= threshold)
+        details["mirrored_iou"] = iou
+        penalties[UNSTABLE] = _ramp(1.0 - iou, *UNSTABLE_RAMP)
 
     score = 1.0
     flags = []
@@ -186,8 +208,11 @@ __all__ = [
     "SECOND_OBJECT",
     "TOUCHES_BORDER",
     "UNCERTAIN",
+    "UNSTABLE",
+    "UNSTABLE_RAMP",
     "WHOLE_IMAGE",
     "Confidence",
     "border_sides",
     "estimate_confidence",
+    "mask_iou",
 ]
