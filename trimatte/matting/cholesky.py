@@ -52,11 +52,14 @@ def cholmod_solver(matrix: scipy.sparse.csr_matrix, *, natural: bool = False,
     from cvxopt import cholmod
 
     n = matrix.shape[0]
-    lower = scipy.sparse.tril(matrix, format="coo")
-    system = cvxopt.spmatrix(cvxopt.matrix(lower.data.astype(np.float64, copy=False)),
-                             cvxopt.matrix(lower.row.astype(np.int64, copy=False)),
-                             cvxopt.matrix(lower.col.astype(np.int64, copy=False)), (n, n))
-    del lower
+    # The upper triangle row by row is the lower triangle column by column (A is
+    # symmetric): the triplets come already in the column-major order CHOLMOD stores.
+    upper = scipy.sparse.triu(matrix, format="csr")
+    columns = np.repeat(np.arange(n, dtype=np.int64), np.diff(upper.indptr))
+    system = cvxopt.spmatrix(cvxopt.matrix(upper.data.astype(np.float64, copy=False)),
+                             cvxopt.matrix(upper.indices.astype(np.int64)),
+                             cvxopt.matrix(columns), (n, n))
+    del upper, columns
     options = cholmod.options
     saved = dict(options)
     try:
