@@ -132,7 +132,7 @@ def closed_form_alpha(image: np.ndarray, trimap: np.ndarray, *, epsilon: float =
     permc_spec = "MMD_AT_PLUS_A"
     if not large and free_flat.size > ordering.NESTED_DISSECTION_ABOVE:
         order = ordering.nested_dissection_order(free_flat, trimap.shape, r)
-        if order is not None:  # solve in that order; SuperLU then keeps it
+        if order is not None:  # solve in that order; CHOLMOD and SuperLU then keep it
             matrix = ordering.permute_symmetric(matrix, order)
             rhs, free_flat, permc_spec = rhs[order], free_flat[order], "NATURAL"
     assembled = time.perf_counter()
