@@ -119,10 +119,9 @@ def window_coefficients(colours: np.ndarray, epsilon: float) -> np.ndarray:
     cov /= area
     cov[:, [0, 1, 2], [0, 1, 2]] += epsilon / area
     inverse = _inverse_3x3_symmetric(cov)
+    inverse *= -1.0 / area  # fold the -1/|w| scale into the 3x3 inverse
     quad = np.matmul(np.matmul(centred, inverse), centred.transpose(0, 2, 1))
-    quad += 1.0
-    quad *= -1.0 / area
-    quad[:, np.arange(area), np.arange(area)] += 1.0
+    quad += np.eye(area) - 1.0 / area
     return quad
 
 
