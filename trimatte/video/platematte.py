@@ -5,17 +5,18 @@ that frame (:meth:`trimatte.video.cleanplate.PlateMemory.view`), the functions o
 :mod:`trimatte.plate` that serve a captured plate are reused:
 
 1. the noise of ``frame - plate`` is measured on the frame's background
-   (:func:`~trimatte.plate.difference.estimate_noise`), and the plate trimap is drawn
-   from the noise-normalised difference, with shadows and subject colours like the
-   plate's handled (:func:`~trimatte.plate.segment.plate_trimap`): pixels that match
-   the plate become background, pixels that differ (a strand the per-frame trimap
-   put in the background) unknown or foreground;
-2. that trimap replaces the per-frame one where the plate is known and near the
-   per-frame subject (within ``reach``), so the plate never adds a subject far away;
+   (:func:`~trimatte.plate.difference.estimate_noise`,
+   :func:`~trimatte.plate.difference.expected_residual`);
+2. the per-frame trimap is corrected with the noise-normalised difference
+   (:func:`~trimatte.plate.difference.difference_score`) where the plate is known
+   (:func:`plate_trimap_refine`): background within ``reach`` of the per-frame subject
+   that differs from the plate (a strand the trimap missed) becomes unknown, unknown
+   pixels that match it become background unless the subject's own colour is like the
+   plate's, and unknown pixels well inside a region that differs from it become
+   foreground; so the plate never adds a subject far from the per-frame one;
 3. alpha is solved with the plate's per-pixel compositing estimates as a data term
    (:func:`~trimatte.plate.alpha.plate_alpha`); where the plate was never seen there
-   is no data term, and the result is blended into the per-frame alpha, which is
-   kept unchanged wherever the plate is unknown.
+   is no data term, and the per-frame alpha is kept there (feathered over ~2 px).
 
 Arrays: frames and plates float32 ``(H, W, 3)`` in [0, 1], alphas float32 ``(H, W)``,
 trimaps uint8 ``(H, W)`` 0/128/255.
