@@ -25,6 +25,7 @@ import numpy as np
 
 from trimatte.data.engine import MattingEngine
 from trimatte.errors import TrimatteError
+from trimatte.params import check_choice
 
 __all__ = ["TRIMAP_KINDS", "GuidePoolDataset", "build_pool", "guide_alpha", "load_pool",
            "salient_trimap"]
@@ -94,8 +95,7 @@ def build_pool(engine: MattingEngine, folder: str | Path, count: int, *,
     Returns:
         The shard files, in index order.
     """
-    if trimaps not in TRIMAP_KINDS:
-        raise TrimatteError(f"unknown trimaps {trimaps!r}; choose among {', '.join(TRIMAP_KINDS)}")
+    check_choice(trimaps, TRIMAP_KINDS, "trimaps", "build_pool")
     from tqdm import tqdm
 
     from trimatte.io import atomic_write_bytes

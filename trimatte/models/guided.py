@@ -33,6 +33,7 @@ from trimatte.models.dim import (
     MattingUNet,
     RefinementCNN,
 )
+from trimatte.params import check_choice
 
 __all__ = ["CORRECTIONS", "GuidedMatting", "build_guided_net", "predict_guided_alpha",
            "smooth_correction"]
@@ -204,9 +205,14 @@ def predict_guided_alpha(
 
     Returns:
         float32 ``(H, W)`` alpha in [0, 1]; known trimap pixels exact.
+
+    Raises:
+        InputError: ``corrections`` is not one of :data:`CORRECTIONS` (checked before
+            the network runs).
     """
     from trimatte.models.inference import pad_to_multiple, unknown_window, unpad
     from trimatte.models.tensors import image_to_batch, map_to_batch, trimap_to_float
+    check_choice(corrections, CORRECTIONS, "corrections", "predict_guided_alpha")
     alpha = np.where(trimap == 255, 1.0, np.where(trimap == 0, 0.0, guide)).astype(np.float32)
     window = unknown_window(trimap, context)
     if window is None:
@@ -240,8 +246,6 @@ def predict_guided_alpha(
                                    crop_trimap == 128, smoothing)
     if corrections == "lower":
         correction = np.minimum(correction, 0.0)
-    elif corrections != "both":
-        raise ValueError(f"corrections must be one of {CORRECTIONS}, got {corrections!r}")
     if scale != 1.0:
         import cv2
 
