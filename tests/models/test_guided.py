@@ -126,3 +126,34 @@ def test_unknown_corrections_mode_is_refused(model):
     with pytest.raises(ValueError, match="corrections"):
         predict_guided_alpha(model, image, trimap, np.full((16, 16), 0.5, np.float32),
                              corrections="upper")
+
+
+def test_enlarged_network_input_keeps_the_guide_and_the_size(model):
+    rng = np.random.default_rng(2)
+    image = rng.random((30, 44, 3)).astype(np.float32)
+    trimap = np.full((30, 44), 128, np.uint8)
+    trimap[:5], trimap[-5:] = 0, 255
+    guide = rng.random((30, 44)).astype(np.float32)
+    alpha = predict_guided_alpha(model, image, trimap, guide, min_size=100)
+    assert alpha.shape == (30, 44) and alpha.dtype == np.float32
+    unknown = trimap == 128
+    np.testing.assert_allclose(alpha[unknown], guide[unknown], atol=1e-5)
+
+
+def test_enlarging_changes_what_a_trained_network_sees():
+    torch.manual_seed(3)
+    net = build_guided_net(**TINY)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.05)  # no longer the identity
+    rng = np.random.default_rng(4)
+    image = rng.random((24, 24, 3)).astype(np.float32)
+    trimap = np.full((24, 24), 128, np.uint8)
+    trimap[:4], trimap[-4:] = 0, 255
+    guide = np.full((24, 24), 0.5, np.float32)
+    small = predict_guided_alpha(net, image, trimap, guide)
+    large = predict_guided_alpha(net, image, trimap, guide, min_size=96)
+    assert np.abs(small - large).max() > 1e-3
+    # a box already at least min_size is left as it is
+    np.testing.assert_array_equal(predict_guided_alpha(net, image, trimap, guide, min_size=24),
+                                  small)

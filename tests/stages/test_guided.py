@@ -91,3 +91,9 @@ def test_guided_lowers_only_after_automatic_trimaps_unless_told() -> None:
     assert corrections(build_pipeline(matting_params={"corrections": "both"})) == "both"
     with pytest.raises(ConfigError, match="corrections"):
         STAGES.build("guided", corrections="raise")
+
+
+def test_min_size_above_max_size_is_a_config_error(untrained_weights):
+    with pytest.raises(ConfigError, match="min_size"):
+        GuidedAlpha(weights=untrained_weights, min_size=800, max_size=640)
+    assert GuidedAlpha(weights=untrained_weights, min_size=None, max_size=None).min_size is None

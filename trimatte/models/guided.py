@@ -180,13 +180,15 @@ def predict_guided_alpha(
     max_size: int | None = None,
     smoothing: float = 0.0,
     corrections: str = "both",
+    min_size: int | None = None,
 ) -> np.ndarray:
     """Correct ``guide`` for one image, on the bounding box of the unknown region.
 
     With ``max_size``, a box whose long side is larger is shrunk to it for the network
     (the scale the network was trained at), and the network's *correction* (its alpha
     minus the shrunk guide) is enlarged back and added to the full-resolution guide, so
-    the guide's fine detail is kept.
+    the guide's fine detail is kept. With ``min_size``, a smaller box is enlarged to it
+    in the same way (the correction is shrunk back).
 
     Args:
         model: A trained :class:`GuidedMatting`.
@@ -202,6 +204,8 @@ def predict_guided_alpha(
         corrections: ``"both"``: the (smoothed) correction as it is; ``"lower"``: only
             its negative part, so the network may take alpha away from the guide (haze,
             bleeding background) but not add any (see :data:`CORRECTIONS`).
+        min_size: A box whose long side is smaller is enlarged to it for the network
+            (bilinear), and the correction shrunk back (area); None: never enlarged.
 
     Returns:
         float32 ``(H, W)`` alpha in [0, 1]; known trimap pixels exact.
@@ -222,12 +226,16 @@ def predict_guided_alpha(
     height, width = crop_trimap.shape
     scale = 1.0
     if max_size is not None and max(height, width) > max_size:
+        scale = max_size / max(height, width)
+    elif min_size is not None and max(height, width) < min_size:
+        scale = min_size / max(height, width)
+    if scale != 1.0:
         import cv2
 
-        scale = max_size / max(height, width)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        crop_image = cv2.resize(crop_image, size, interpolation=cv2.INTER_AREA)
-        crop_guide = cv2.resize(crop_guide, size, interpolation=cv2.INTER_AREA)
+        smooth = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        crop_image = cv2.resize(crop_image, size, interpolation=smooth)
+        crop_guide = cv2.resize(crop_guide, size, interpolation=smooth)
         crop_trimap = cv2.resize(crop_trimap, size, interpolation=cv2.INTER_NEAREST)
     x = image_to_batch(crop_image, device)
     t = map_to_batch(trimap_to_float(crop_trimap), device)
@@ -244,12 +252,13 @@ def predict_guided_alpha(
         model.train(was_training)
     correction = smooth_correction(out[0, 0].float().cpu().numpy() - crop_guide,
                                    crop_trimap == 128, smoothing)
-    if corrections == "lower":
-        correction = np.minimum(correction, 0.0)
     if scale != 1.0:
         import cv2
 
-        correction = cv2.resize(correction, (width, height), interpolation=cv2.INTER_LINEAR)
+        back = cv2.INTER_LINEAR if scale < 1.0 else cv2.INTER_AREA
+        correction = cv2.resize(correction, (width, height), interpolation=back)
+    if corrections == "lower":
+        correction = np.minimum(correction, 0.0)
     corrected = guide[box] + correction
     known = trimap[box] != 128
     alpha[box] = np.where(known, alpha[box], corrected)
