@@ -147,3 +147,17 @@ def test_a_subject_the_net_only_sees_unmirrored_lowers_the_confidence(monkeypatc
     assert "mirrored_iou" not in SalientTrimap(band_radius=2).run(hinted).confidence.details
     both = MatteState(image=state.image, hints={"saliency": value, "saliency_mirrored": value})
     assert SalientTrimap(band_radius=2).run(both).confidence.details["mirrored_iou"] == 1.0
+
+
+def test_the_mirrored_map_is_left_in_hints_for_a_redraw(monkeypatch) -> None:
+    value = np.zeros((60, 120), np.float32)
+    value[15:45, 10:50] = 1.0
+    _fake_saliency(monkeypatch, value)
+    state = MatteState(image=np.zeros((60, 120, 3), np.float32))
+    first = SalientTrimap(band_radius=2).run(state)
+    assert first.hints["saliency_mirrored"].shape == (60, 120)
+    # drawing again from the state's hints (as video does with a steadied map) keeps the cue
+    again = SalientTrimap(band_radius=2).run(MatteState(image=state.image, hints=first.hints))
+    assert again.confidence.details["mirrored_iou"] == first.confidence.details["mirrored_iou"]
+    unchecked = SalientTrimap(band_radius=2, mirror_check=False).run(state)
+    assert "saliency_mirrored" not in unchecked.hints

@@ -180,3 +180,49 @@ def test_temporal_smoothing_removes_flicker(clips, tmp_path):
         scores[mode] = video_metrics(png_alphas(tmp_path / mode, 8), clip.alphas)
     assert scores["flow"]["dtSSD"] < 0.8 * scores["off"]["dtSSD"]
     assert scores["flow"]["SAD"] < scores["off"]["SAD"]
+
+
+@dataclass(kw_only=True)
+class DoubtfulSource(Stage):
+    """A trimap source that finds the subject but doubts it on some frames."""
+
+    trimaps: list
+    doubted: tuple[int, ...] = ()
+    role = "trimap"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.calls = 0
+
+    def run(self, state: MatteState) -> MatteState:
+        from trimatte.trimap.confidence import Confidence
+
+        index = self.calls
+        self.calls += 1
+        score = 0.2 if index in self.doubted else 0.9
+        flags = ("second object",) if index in self.doubted else ()
+        return state.replace(trimap=self.trimaps[index], confidence=Confidence(score, flags))
+
+
+def test_frames_whose_subject_the_source_doubts_are_reported_and_warned(clips, tmp_path):
+    clip = clips["mp4"]
+    source = DoubtfulSource(trimaps=[trimap_from_alpha(a, 3) for a in clip.alphas],
+                            doubted=(2, 3, 6))
+    pipeline = Pipeline([source, *cheap_pipeline().stages[1:]])
+    with pytest.warns(TrimatteWarning) as caught:
+        report = matte_video(clip.path, [f"png-alpha:{tmp_path / 'a'}"], pipeline=pipeline,
+                             temporal_options=TemporalOptions(mode="off"), progress=False)
+    scores = [c.score for c in report.subject_confidence]
+    assert scores == [0.9, 0.9, 0.2, 0.2, 0.9, 0.9, 0.2, 0.9]
+    messages = [str(w.message) for w in caught]
+    assert any(m.startswith("frames 2-3: the subject is probably wrong (second object")
+               for m in messages)
+    assert any(m.startswith("frame 6: the subject is probably wrong") for m in messages)
+    assert not any("frame 0" in m or "frames 0" in m for m in messages)
+
+
+def test_keyframed_frames_have_no_subject_confidence(clips, tmp_path):
+    clip = clips["mp4"]
+    report = matte_video(clip.path, [f"png-alpha:{tmp_path / 'a'}"], pipeline=cheap_pipeline(),
+                         keyframes={0: clip.trimap}, progress=False)
+    assert report.subject_confidence == [None] * 8

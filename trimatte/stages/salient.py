@@ -166,6 +166,8 @@ class SalientTrimap(Stage):
                 self.label,
             )
         hints = dict(state.hints, saliency=saliency)
+        if mirrored is not None and self.mirror_check:
+            hints["saliency_mirrored"] = mirrored  # a redraw from a changed map reuses it
         mask = saliency >= self.threshold
         selection = select_objects(saliency, threshold=self.threshold)
         confidence = estimate_confidence(

@@ -15,6 +15,7 @@ import logging
 import math
 import time as _time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 from trimatte.errors import InputError, TrimatteError, TrimatteWarning
 from trimatte.io import read_alpha
 from trimatte.pipeline import Pipeline
+from trimatte.trimap.confidence import Confidence
 from trimatte.video import flow as flowlib
 from trimatte.video import temporal
 from trimatte.video.outputs import Outputs
@@ -132,6 +134,11 @@ class VideoReport:
         confidence: Per written frame, the mean trust of the flow to the previous frame
             over the frame's unknown band (1.0 when there is no previous frame or band);
             low values mean the temporal constraints could not be applied there.
+        subject_confidence: Per written frame, the trimap source's confidence in the
+            subject it found (:class:`~trimatte.trimap.confidence.Confidence`, e.g. the
+            ``salient`` source's: a second object, a subject that differs in the
+            mirrored frame...); None where the source did not run on the frame
+            (keyframes, propagated frames) or leaves no confidence.
         plate_coverage: Per written frame, with ``TemporalOptions.plate``, the fraction
             of the unknown band where the reconstructed plate was known and used (0: the
             per-frame matte was kept).
@@ -144,6 +151,7 @@ class VideoReport:
     empty_frames: list[int] = field(default_factory=list)
     rekeyed: list[int] = field(default_factory=list)
     confidence: list[float] = field(default_factory=list)
+    subject_confidence: list[Confidence | None] = field(default_factory=list)
     plate_coverage: list[float] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
@@ -277,6 +285,7 @@ def matte_video(
             if index >= start:
                 report.frames += 1
                 report.confidence.append(item.confidence)
+                report.subject_confidence.append(item.subject)
                 if options.uses_plate:
                     report.plate_coverage.append(item.plate_coverage)
             window.forget_before(index - options.radius)
@@ -324,6 +333,7 @@ def matte_video(
         report.outputs = sinks.close(partial=False)
     report.seconds = _time.perf_counter() - start_time
     _warn_empty(processor.empty_reasons)
+    _warn_uncertain(report.subject_confidence, start)
     if options.active or processor.source is None:
         _warn_untrusted(report.confidence, start)
     return report
@@ -355,6 +365,27 @@ def _warn_untrusted(confidence: list[float], first: int) -> None:
             TrimatteWarning,
             stacklevel=3,
         )
+
+
+def _warn_uncertain(subjects: list[Confidence | None], first: int) -> None:
+    """One warning per run of consecutive frames whose subject the source doubts."""
+    runs: list[list[int]] = []
+    for offset, subject in enumerate(subjects):
+        if subject is None or not subject.low:
+            continue
+        if runs and first + offset == runs[-1][-1] + 1:
+            runs[-1].append(first + offset)
+        else:
+            runs.append([first + offset])
+    for run in runs:
+        picked = [subjects[i - first] for i in run]
+        flags = Counter(flag for c in picked for flag in c.flags)
+        why = ", ".join(flag for flag, _ in flags.most_common(2)) or "low confidence"
+        span = f"frame {run[0]}" if len(run) == 1 else f"frames {run[0]}-{run[-1]}"
+        lowest = min(c.score for c in picked)
+        warnings.warn(f"{span}: the subject is probably wrong ({why}; confidence down to "
+                      f"{lowest:.2f}); check these frames (VideoReport.subject_confidence)",
+                      TrimatteWarning, stacklevel=3)
 
 
 def _warn_empty(reasons: dict[int, str]) -> None:

@@ -23,6 +23,7 @@ from trimatte.errors import InputError, TrimapError
 from trimatte.image import FOREGROUND, as_trimap
 from trimatte.io import read_trimap
 from trimatte.pipeline import MatteState, Pipeline
+from trimatte.trimap.confidence import Confidence
 from trimatte.trimap.validate import validate_trimap
 from trimatte.video import flow as flowlib
 from trimatte.video import temporal
@@ -47,6 +48,7 @@ class FrameItem:
     empty: bool = False
     confidence: float = 1.0
     plate_coverage: float = 0.0
+    subject: Confidence | None = None  # the trimap source's, when it ran on this frame
 
 
 class FrameWindow:
@@ -144,6 +146,7 @@ class FrameProcessor:
         except TrimapError as exc:
             self.memory = None
             return None, exc.reason
+        item.subject = state.confidence
         soft = state.hints.get("saliency")
         weight = self.options.saliency_memory if self.options.active else 0.0
         if soft is None or weight <= 0:
@@ -152,8 +155,10 @@ class FrameProcessor:
         if self.memory is not None and self.memory[0] == t - 1 and t - 1 in self.window.items:
             warped = flowlib.warp(self.memory[1], self.window.flow(t, t - 1))
             soft = temporal.recursive_map(soft, warped, self.window.trust(t, t - 1), weight)
+            reuse = {k: state.hints[k] for k in ("saliency_mirrored",) if k in state.hints}
             try:
-                state = self.source(image, **dict(self.hints, saliency=soft))
+                state = self.source(image, **dict(self.hints, **reuse, saliency=soft))
+                item.subject = state.confidence
             except TrimapError as exc:  # the steadied map lost the subject: keep the frame's
                 log.debug("frame %d: steadied map rejected (%s)", t, exc.reason)
         self.memory = (t, soft)
