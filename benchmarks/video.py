@@ -58,7 +58,7 @@ sys.path.insert(0, str(REPO / "examples"))
 
 from make_video_clip import am2k_layers  # noqa: E402
 
-from trimatte.api import DEFAULT_MATTING, build_pipeline  # noqa: E402
+from trimatte.api import DEFAULT_MATTING, build_pipeline, video_trimap_params  # noqa: E402
 from trimatte.io import read_alpha  # noqa: E402
 from trimatte.metrics import video_metrics  # noqa: E402
 from trimatte.trimap.morphology import trimap_from_alpha  # noqa: E402
@@ -71,10 +71,13 @@ SHARED = REPO.parent / "shared"
 def pipelines(gt0: np.ndarray, keyframe: bool) -> dict[str, tuple]:
     """name → (pipeline, keyframes)."""
     band = max(2, round(0.012 * max(gt0.shape)))
+    source = video_trimap_params("salient")  # what `trimatte video` uses
     runs = {
-        f"default (salient + {DEFAULT_MATTING})": (build_pipeline(composite=None), None),
+        f"default (salient + {DEFAULT_MATTING})": (
+            build_pipeline(composite=None, trimap_params=source), None),
         "fastest (salient + grabcut-hard)": (
-            build_pipeline(matting="grabcut-hard", foreground=None, composite=None), None),
+            build_pipeline(matting="grabcut-hard", foreground=None, composite=None,
+                           trimap_params=source), None),
     }
     if keyframe:
         runs["keyframe 0 + closed-form"] = (

@@ -6,7 +6,7 @@ import argparse
 
 import av
 
-from trimatte.api import DEFAULT_MATTING
+from trimatte.api import DEFAULT_MATTING, video_trimap_params
 from trimatte.cli.main import main
 from trimatte.cli.video import make_pipeline
 from trimatte.io import read_alpha, write_image
@@ -71,3 +71,15 @@ def test_background_plate_switches_to_the_plate_stages(clips, tmp_path, capsys):
                  str(tmp_path / "nope.png")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "nope.png" in err[0]
+
+
+def test_video_skips_the_mirrored_saliency_pass_unless_asked():
+    def source(trimap_param):
+        args = argparse.Namespace(pipeline=None, background_plate=None, trimap_method=None,
+                                  matting=DEFAULT_MATTING, trimap_param=trimap_param,
+                                  matting_param=[])
+        return make_pipeline(args, True, {}).stages[0]
+
+    assert source([]).registry_name == "salient" and source([]).mirror_check is False
+    assert source(["mirror_check=true"]).mirror_check is True
+    assert video_trimap_params("grabcut", {"iterations": 3}) == {"iterations": 3}

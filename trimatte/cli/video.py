@@ -104,7 +104,7 @@ def parse_keyframes(items: list[str]) -> dict[int, Path]:
 
 
 def make_pipeline(args: argparse.Namespace, needs_colour: bool, keyframes: dict):
-    from trimatte.api import build_pipeline
+    from trimatte.api import build_pipeline, video_trimap_params
     from trimatte.params import parse_params
     from trimatte.pipeline import Pipeline
 
@@ -120,7 +120,8 @@ def make_pipeline(args: argparse.Namespace, needs_colour: bool, keyframes: dict)
         foreground=("plate-foreground" if plate else "multilevel-foreground")
         if needs_colour else None,
         composite=None,
-        trimap_params=parse_params(args.trimap_param, "--trimap-param"),
+        trimap_params=video_trimap_params(method,
+                                          parse_params(args.trimap_param, "--trimap-param")),
         matting_params=parse_params(args.matting_param, "--matting-param"),
     )
 

@@ -225,7 +225,9 @@ def matte_video(
         source: Video file (anything FFmpeg reads) or folder of frames.
         outputs: Output specs, see :func:`trimatte.video.writer.parse_output`
             (``"out.mov"``, ``"alpha:matte.mp4"``, ``"png-alpha:frames/"``...).
-        pipeline: Pipeline run per frame; :func:`trimatte.api.default_pipeline` if None.
+        pipeline: Pipeline run per frame; if None, :func:`trimatte.api.default_pipeline`'s
+            stages with the video settings of its trimap source
+            (:func:`trimatte.api.video_trimap_params`: no mirrored saliency pass).
         keyframes: ``{frame: trimap}`` (arrays or files); each is propagated forward
             along the optical flow until the next one.
         temporal_options: See :class:`TemporalOptions` (``mode="off"`` for independent frames).
@@ -245,10 +247,11 @@ def matte_video(
     """
     from tqdm import tqdm
 
-    from trimatte.api import default_pipeline
+    from trimatte.api import DEFAULT_TRIMAP_METHOD, build_pipeline, video_trimap_params
 
     options = temporal_options or TemporalOptions()
-    pipeline = pipeline or default_pipeline()
+    pipeline = pipeline or build_pipeline(
+        trimap_params=video_trimap_params(DEFAULT_TRIMAP_METHOD))
     specs = [parse_output(o) for o in outputs]
     if not specs:
         raise InputError("no output given", "outputs")
