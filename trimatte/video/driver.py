@@ -370,36 +370,38 @@ def _warn_untrusted(confidence: list[float], first: int) -> None:
         )
 
 
+def _runs(indices: Iterable[int], key: Callable[[int], object] = lambda index: None
+          ) -> list[list[int]]:
+    """Sorted frame numbers split into runs of consecutive frames with equal ``key``."""
+    runs: list[list[int]] = []
+    for index in sorted(indices):
+        if runs and index == runs[-1][-1] + 1 and key(index) == key(runs[-1][0]):
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def _span(run: list[int]) -> str:
+    return f"frame {run[0]}" if len(run) == 1 else f"frames {run[0]}-{run[-1]}"
+
+
 def _warn_uncertain(subjects: list[Confidence | None], first: int) -> None:
     """One warning per run of consecutive frames whose subject the source doubts."""
-    runs: list[list[int]] = []
-    for offset, subject in enumerate(subjects):
-        if subject is None or not subject.low:
-            continue
-        if runs and first + offset == runs[-1][-1] + 1:
-            runs[-1].append(first + offset)
-        else:
-            runs.append([first + offset])
-    for run in runs:
-        picked = [subjects[i - first] for i in run]
+    doubted = {first + offset: subject for offset, subject in enumerate(subjects)
+               if subject is not None and subject.low}
+    for run in _runs(doubted):
+        picked = [doubted[index] for index in run]
         flags = Counter(flag for c in picked for flag in c.flags)
         why = ", ".join(flag for flag, _ in flags.most_common(2)) or "low confidence"
-        span = f"frame {run[0]}" if len(run) == 1 else f"frames {run[0]}-{run[-1]}"
         lowest = min(c.score for c in picked)
-        warnings.warn(f"{span}: the subject is probably wrong ({why}; confidence down to "
-                      f"{lowest:.2f}); check these frames (VideoReport.subject_confidence)",
+        warnings.warn(f"{_span(run)}: the subject is probably wrong ({why}; confidence down "
+                      f"to {lowest:.2f}); check these frames (VideoReport.subject_confidence)",
                       TrimatteWarning, stacklevel=3)
 
 
 def _warn_empty(reasons: dict[int, str]) -> None:
-    """One warning per run of consecutive frames without a subject."""
-    runs: list[list[int]] = []
-    for index in sorted(reasons):
-        if runs and index == runs[-1][-1] + 1 and reasons[index] == reasons[runs[-1][0]]:
-            runs[-1].append(index)
-        else:
-            runs.append([index])
-    for run in runs:
-        span = f"frame {run[0]}" if len(run) == 1 else f"frames {run[0]}-{run[-1]}"
-        warnings.warn(f"{span}: no subject found ({reasons[run[0]]}); alpha left empty",
+    """One warning per run of consecutive frames without a subject (and one reason)."""
+    for run in _runs(reasons, key=reasons.get):
+        warnings.warn(f"{_span(run)}: no subject found ({reasons[run[0]]}); alpha left empty",
                       TrimatteWarning, stacklevel=3)

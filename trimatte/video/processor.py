@@ -155,9 +155,8 @@ class FrameProcessor:
         if self.memory is not None and self.memory[0] == t - 1 and t - 1 in self.window.items:
             warped = flowlib.warp(self.memory[1], self.window.flow(t, t - 1))
             soft = temporal.recursive_map(soft, warped, self.window.trust(t, t - 1), weight)
-            reuse = {k: state.hints[k] for k in ("saliency_mirrored",) if k in state.hints}
-            try:
-                state = self.source(image, **dict(self.hints, **reuse, saliency=soft))
+            try:  # what the source left for this image (its mirrored map...) is reused
+                state = self.source(image, **dict(state.hints, saliency=soft))
                 item.subject = state.confidence
             except TrimapError as exc:  # the steadied map lost the subject: keep the frame's
                 log.debug("frame %d: steadied map rejected (%s)", t, exc.reason)

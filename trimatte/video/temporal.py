@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from trimatte.image import BACKGROUND, FOREGROUND, UNKNOWN
+from trimatte.trimap.confidence import mask_iou
 from trimatte.trimap.morphology import dilate_mask, erode_mask
 
 __all__ = [
@@ -122,11 +123,7 @@ def propagate_trimap(
 
 def trimap_overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of the not-background parts of two trimaps (1 if both empty)."""
-    ma, mb = a != BACKGROUND, b != BACKGROUND
-    union = int(np.count_nonzero(ma | mb))
-    if union == 0:
-        return 1.0
-    return int(np.count_nonzero(ma & mb)) / union
+    return mask_iou(a != BACKGROUND, b != BACKGROUND)
 
 
 def fuse_trimaps(propagated: np.ndarray, detected: np.ndarray, min_overlap: float = 0.7
