@@ -83,3 +83,22 @@ def test_video_skips_the_mirrored_saliency_pass_unless_asked():
     assert source([]).registry_name == "salient" and source([]).mirror_check is False
     assert source(["mirror_check=true"]).mirror_check is True
     assert video_trimap_params("grabcut", {"iterations": 3}) == {"iterations": 3}
+
+
+def test_decoder_chroma_flag_reaches_the_reader(clips, tmp_path, monkeypatch):
+    import trimatte.video.driver as driver
+
+    seen = []
+    real = driver.open_source
+
+    def recording(path, fps=None, *, restore_chroma=True):
+        seen.append(restore_chroma)
+        return real(path, fps, restore_chroma=restore_chroma)
+
+    monkeypatch.setattr(driver, "open_source", recording)
+    clip = clips["mp4"]
+    for extra in ([], ["--decoder-chroma"]):
+        out = tmp_path / f"frames{len(extra)}"
+        assert main(["video", str(clip.path), "-o", f"png-alpha:{out}", "--trimap",
+                     str(clip.trimap), "--matting", "grabcut-hard", *extra]) == 0
+    assert seen == [True, False]

@@ -84,6 +84,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="background of composite outputs: colour, image or video file")
     p.add_argument("--fps", type=float, default=None,
                    help="frame rate of a folder of frames (default: 25)")
+    p.add_argument("--decoder-chroma", action="store_true",
+                   help="matte the decoder's frames as they are; by default the colour edges "
+                   "of a file stored with subsampled chroma (4:2:0, 4:2:2) are rebuilt from "
+                   "its brightness first, so the matte's rim is not widened by the codec")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted PNG-sequence job in the same folder(s)")
     p.set_defaults(run=run)
@@ -154,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = matte_video(args.input, specs, pipeline=pipeline, keyframes=keyframes,
                                  temporal_options=options, background=args.background,
-                                 fps=args.fps, resume=args.resume, hints=hints)
+                                 fps=args.fps, resume=args.resume, hints=hints,
+                                 restore_chroma=not args.decoder_chroma)
         except VideoInterrupted as exc:
             done = exc.report
             _print_warnings(caught, tqdm)

@@ -6,7 +6,8 @@ trimaps from frame to frame along OpenCV optical flow, smooths the alpha along t
 flow without smearing motion, and writes videos with alpha (ProRes 4444 ``.mov``, VP9
 ``.webm``), alpha videos, composites and PNG sequences, with the audio track copied.
 
-Modules: :mod:`~trimatte.video.reader` (decoding), :mod:`~trimatte.video.writer`
+Modules: :mod:`~trimatte.video.reader` (decoding), :mod:`~trimatte.video.chroma`
+(colour edges of 4:2:0 video rebuilt from the luma), :mod:`~trimatte.video.writer`
 (encoding, PNG sequences, audio), :mod:`~trimatte.video.flow` (optical flow and trust),
 :mod:`~trimatte.video.temporal` (trimap propagation, alpha smoothing),
 :mod:`~trimatte.video.driver` (the streaming loop), :mod:`~trimatte.video.processor`
@@ -14,6 +15,7 @@ Modules: :mod:`~trimatte.video.reader` (decoding), :mod:`~trimatte.video.writer`
 (test clips with exact ground truth).
 """
 
+from trimatte.video.chroma import restore_chroma
 from trimatte.video.driver import (
     TEMPORAL_MODES,
     TemporalOptions,
@@ -38,6 +40,7 @@ __all__ = [
     "matte_video",
     "open_source",
     "parse_output",
+    "restore_chroma",
     "synthetic_clip",
     "synthetic_foreground",
 ]

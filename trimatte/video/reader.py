@@ -2,9 +2,12 @@
 
 :func:`open_source` returns a :class:`FrameSource`: iterate it for :class:`Frame`
 objects (index, presentation time in seconds, float32 RGB image), one at a time, so a
-long clip never sits in memory. Damaged or truncated files give the frames that
-decode, then a :class:`~trimatte.errors.TrimatteWarning`; files that do not open at
-all raise :class:`~trimatte.errors.InputError` naming the file.
+long clip never sits in memory. Frames of a file stored with subsampled chroma (4:2:0,
+4:2:2: nearly all H.264, HEVC and VP9) get their colour edges rebuilt from the luma
+(:func:`trimatte.video.chroma.restore_chroma`) unless ``restore_chroma=False``.
+Damaged or truncated files give the frames that decode, then a
+:class:`~trimatte.errors.TrimatteWarning`; files that do not open at all raise
+:class:`~trimatte.errors.InputError` naming the file.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from trimatte.errors import InputError, TrimatteWarning
 from trimatte.image import as_image
 from trimatte.io import IMAGE_SUFFIXES, list_images, read_image
+from trimatte.video.chroma import chroma_subsampling, restore_chroma
 
 __all__ = ["Frame", "FrameSource", "VideoInfo", "open_source"]
 
@@ -117,9 +121,10 @@ class _FolderSource(FrameSource):
 
 
 class _VideoSource(FrameSource):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, rebuild_chroma: bool = True) -> None:
         import av
 
+        self.rebuild_chroma = rebuild_chroma
         try:
             self.container = av.open(str(path), "r")
         except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
@@ -156,9 +161,16 @@ class _VideoSource(FrameSource):
         start: float | None = None
         index = 0
         last_time = -1.0
+        factors: dict[str, tuple[int, int]] = {}
         try:
             for frame in self.container.decode(stream):
-                rgb = frame.to_ndarray(format="rgb24")
+                rgb = as_image(frame.to_ndarray(format="rgb24"), str(self.info.path))
+                name = frame.format.name
+                if self.rebuild_chroma:
+                    if name not in factors:
+                        factors[name] = chroma_subsampling(name)
+                    if factors[name] != (1, 1):
+                        rgb = restore_chroma(rgb, factors[name])
                 if frame.pts is not None and frame.time is not None:
                     time = float(frame.time)
                 else:
@@ -168,7 +180,7 @@ class _VideoSource(FrameSource):
                 if time <= last_time:  # broken timestamps: keep them increasing
                     time = last_time + 1.0 / self.info.fps
                 last_time = time
-                yield Frame(index, time, as_image(rgb, str(self.info.path)))
+                yield Frame(index, time, rgb)
                 index += 1
         except av.FFmpegError as exc:
             _warn_truncated(self.info.path, index, _reason(exc))
@@ -199,7 +211,8 @@ def _warn_truncated(path: Path, frames: int, reason: str) -> None:
     )
 
 
-def open_source(path: str | Path, fps: float | None = None) -> FrameSource:
+def open_source(path: str | Path, fps: float | None = None, *, restore_chroma: bool = True
+                ) -> FrameSource:
     """Open a video file or a folder of frames for streaming.
 
     Args:
@@ -207,6 +220,9 @@ def open_source(path: str | Path, fps: float | None = None) -> FrameSource:
             images (sorted by name, all one size).
         fps: Frame rate of a folder of frames (default 25); ignored for files, whose
             timestamps are used as they are (variable frame rates are kept).
+        restore_chroma: Rebuild the colour edges of files stored with subsampled chroma
+            from their luma (:func:`trimatte.video.chroma.restore_chroma`); False gives
+            the decoder's frames as they are. Folders of images are never changed.
 
     Returns:
         A :class:`FrameSource`; its ``info`` is filled before any frame is decoded.
@@ -221,4 +237,4 @@ def open_source(path: str | Path, fps: float | None = None) -> FrameSource:
         return _FolderSource(path, fps)
     if path.stat().st_size == 0:
         raise InputError("file is empty", path)
-    return _VideoSource(path)
+    return _VideoSource(path, restore_chroma)
