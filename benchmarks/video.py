@@ -87,11 +87,12 @@ def pipelines(gt0: np.ndarray, keyframe: bool) -> dict[str, tuple]:
 
 
 def run(clip: Path, gts: list[np.ndarray], pipeline, keyframes, options: TemporalOptions,
-        workdir: Path) -> tuple[dict, list[np.ndarray]]:
+        workdir: Path, restore_chroma: bool = True) -> tuple[dict, list[np.ndarray]]:
     out = workdir / f"alpha_{options.mode}_{options.plate}_{os.getpid()}_{id(pipeline)}"
     cpu = time.process_time()
     report = matte_video(clip, [f"png-alpha:{out}"], pipeline=pipeline, keyframes=keyframes,
-                         temporal_options=options, progress=False)
+                         temporal_options=options, progress=False,
+                         restore_chroma=restore_chroma)
     cpu = time.process_time() - cpu
     preds = [read_alpha(out / f"frame_{i:06d}.png") for i in range(len(gts))]
     scores = video_metrics(preds, gts)
@@ -145,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="flow", choices=("flow", "ofd"))
     parser.add_argument("--saliency-memory", type=float, default=TemporalOptions.saliency_memory,
                         help="weight of the previous frame's saliency map (0: off)")
+    parser.add_argument("--decoder-chroma", action="store_true",
+                        help="matte the decoder's 4:2:0 frames as they are (no restore_chroma)")
     parser.add_argument("--no-plate", action="store_true",
                         help="skip the temporal run with the plate reconstructed from the video")
     parser.add_argument("--pipelines", default="default,fastest",
@@ -188,13 +191,15 @@ def main(argv: list[str] | None = None) -> int:
             for name, (pipeline, keys) in pipelines(gts[0], args.keyframe).items():
                 if name.split(" ")[0] not in chosen and not name.startswith("keyframe"):
                     continue
+                chroma = not args.decoder_chroma
                 off, preds = run(clip, gts, pipeline, keys, TemporalOptions(mode="off"),
-                                 workdir)
-                on, _ = run(clip, gts, pipeline, keys, temporal, workdir)
+                                 workdir, chroma)
+                on, _ = run(clip, gts, pipeline, keys, temporal, workdir, chroma)
                 plated = None
                 if not args.no_plate:
                     plated, _ = run(clip, gts, pipeline, keys,
-                                    dataclasses.replace(temporal, plate=True), workdir)
+                                    dataclasses.replace(temporal, plate=True), workdir,
+                                    chroma)
                 best = oracle(preds, gts, spec, layer, args.radius)
                 rows.append((clip_name, name, off, on, plated, best, without_thin_parts(gts)))
                 print(f"done: {clip_name} / {name}", file=sys.stderr)

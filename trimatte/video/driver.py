@@ -54,10 +54,6 @@ class TemporalOptions:
         flow: ``"dis"`` or ``"farneback"`` (OpenCV optical flow).
         preset: DIS preset (``"ultrafast"``, ``"fast"``, ``"medium"``).
         sigma: Temporal standard deviation, in frames, of the neighbour weights.
-        range_sigma: In ``flow`` mode, a warped neighbour's weight also falls with its
-            difference from the frame's own alpha, ``exp(-(d / range_sigma)**2 / 2)``:
-            flicker is averaged, an edge the flow misplaced is not blurred in. 0 turns
-            this off.
         min_overlap: Overlap under which a detected trimap replaces the propagated one.
         detect_every: With an automatic trimap source and propagation, run the source
             on every n-th frame only (and on frames where the flow lost track); the
@@ -86,7 +82,6 @@ class TemporalOptions:
     flow: str = "dis"
     preset: str = "medium"
     sigma: float = 1.5
-    range_sigma: float = 0.5
     min_overlap: float = 0.7
     detect_every: int = 1
     saliency_memory: float = 2.0
@@ -109,9 +104,6 @@ class TemporalOptions:
                              f"{self.plate_lookahead!r}", "plate_lookahead")
         if not self.sigma > 0:
             raise InputError(f"sigma must be positive, got {self.sigma!r}", "sigma")
-        if not (isinstance(self.range_sigma, (int, float)) and self.range_sigma >= 0):
-            raise InputError(f"range_sigma must be >= 0, got {self.range_sigma!r}",
-                             "range_sigma")
 
     @property
     def uses_plate(self) -> bool:
@@ -199,7 +191,7 @@ def _smoothed(window: FrameWindow, index: int, options: TemporalOptions) -> np.n
         weight = math.exp(-0.5 * (k / options.sigma) ** 2)
         neighbours.append((window.warped_alpha(index, index + k),
                            window.trust(index, index + k) * np.float32(weight)))
-    return temporal.weighted_blend(item.alpha, neighbours, options.range_sigma)
+    return temporal.weighted_blend(item.alpha, neighbours)
 
 
 def _job(source: Path, pipeline: Pipeline, options: TemporalOptions, keyframes: dict,

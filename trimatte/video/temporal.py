@@ -20,9 +20,8 @@ Steadier trimap sources
 Alpha smoothing
     ``flow`` mode: each alpha is averaged with its neighbours up to ``radius`` frames
     away, *warped into its frame along the flow* and weighted by how far each warped
-    pixel is trusted (forward-backward and colour checks) and by how close its value is
-    to the frame's own (a range weight), so moving edges are not smeared and occluded
-    pixels keep their own value. ``ofd`` mode is MODNet's
+    pixel is trusted (forward-backward and colour checks), so moving edges are not
+    smeared and occluded pixels keep their own value. ``ofd`` mode is MODNet's
     one-frame-delay rule on flow-warped neighbours: a pixel that differs from both
     neighbours while they agree is replaced by their mean.
 """
@@ -178,21 +177,14 @@ def recursive_map(current: np.ndarray, warped_previous: np.ndarray, trust: np.nd
     return out.astype(np.float32)
 
 
-def weighted_blend(center: np.ndarray, neighbours: list[tuple[np.ndarray, np.ndarray]],
-                   range_sigma: float = 0.0) -> np.ndarray:
+def weighted_blend(center: np.ndarray, neighbours: list[tuple[np.ndarray, np.ndarray]]
+                   ) -> np.ndarray:
     """``(a + sum w_k a_k) / (1 + sum w_k)``: the current alpha with warped neighbours.
-
-    With ``range_sigma`` > 0 each neighbour's weight is also multiplied by
-    ``exp(-((a_k - a) / range_sigma)**2 / 2)``, as in a bilateral filter: small
-    differences (flicker, noise) are averaged away, while a neighbour that disagrees
-    strongly (an edge the flow placed a pixel off) barely counts, so edges are not
-    blurred by flow errors.
 
     Args:
         center: float32 ``(H, W)`` alpha of the frame.
         neighbours: ``(warped_alpha, weight)`` pairs; weights float32 ``(H, W)`` >= 0
             (trust times the neighbour's temporal weight).
-        range_sigma: Alpha difference scale of the range weight (0: no range weight).
 
     Returns:
         float32 ``(H, W)`` in [0, 1].
@@ -200,8 +192,6 @@ def weighted_blend(center: np.ndarray, neighbours: list[tuple[np.ndarray, np.nda
     total = center.astype(np.float32).copy()
     weight = np.ones_like(total)
     for warped, w in neighbours:
-        if range_sigma > 0:
-            w = w * np.exp(-0.5 * np.square((warped - center) / np.float32(range_sigma)))
         total += w * warped
         weight += w
     return np.clip(total / weight, 0.0, 1.0).astype(np.float32)
