@@ -8,7 +8,11 @@ panning background, sensor noise, 320x240) is encoded with H.264 at crf 14 twice
 truth's trimap (3 px band), so only the frames' colour differs between rows.
 Per clip: SAD (thousands, whole frame), mean over frames 0, 6, 12 and 18.
 
-    python benchmarks/video_chroma.py [--frames 0,6,12,18] [--clips ...]
+    python benchmarks/video_chroma.py [--frames 0,6,12,18] [--clips ...] [--picture PNG]
+
+``--picture`` also saves a close-up of the first AM-2k clip's second frame (the first
+clip without ../shared): the frame as decoded and rebuilt, each with its closed-form
+alpha and cutout, and the frame before encoding with the exact alpha.
 
 Clips: ``synthetic`` (procedural furry blob, always available) and AM-2k photos from
 ``../shared`` over foliage (background 20): samples 2, 9 and 10 from the training split,
@@ -61,6 +65,39 @@ def h264_roundtrip(frames: list[np.ndarray], pix_fmt: str, crf: int = 14) -> lis
                 for f in container.decode(video=0)]
 
 
+def close_up(frames: dict[str, np.ndarray], alpha: np.ndarray, path: Path,
+             size: tuple[int, int] = (96, 72)) -> None:
+    """Save ``label → frame`` rows around the subject's leftmost edge, with their alpha."""
+    from trimatte.io import write_image
+    from trimatte.visualize import contact_sheet
+
+    rows, cols = np.nonzero(np.abs(alpha - 0.5) < 0.45)
+    x = int(cols.min())
+    y = int(np.median(rows[cols <= x + 2]))
+    h, w = alpha.shape
+    left = int(np.clip(x - size[0] // 3, 0, w - size[0]))
+    top = int(np.clip(y - size[1] // 2, 0, h - size[1]))
+    crop = (slice(top, top + size[1]), slice(left, left + size[0]))
+    sheet = []
+    for label, frame in frames.items():
+        solved = alpha if label.startswith("before") else closed_form_alpha(
+            frame, trimap_from_alpha(alpha, 3))
+        solved = solved[0] if isinstance(solved, tuple) else solved
+        sheet.append({"image": frame[crop], "alpha": solved[crop]})
+    write_image(path, contact_sheet(sheet, row_height=216, labels=list(frames)).astype(
+        np.float32) / 255.0)
+
+
+def picture(clip: tuple, index: int, path: Path) -> bool:
+    """:func:`close_up` of frame ``index`` of ``(name, frames8, decoded, alphas)``."""
+    name, frames8, decoded, alphas = clip
+    close_up({"before encoding (exact alpha)": frames8[index].astype(np.float32) / 255.0,
+              "4:2:0 as decoded": decoded[index],
+              "4:2:0, colour rebuilt": restore_chroma(decoded[index])}, alphas[index], path)
+    print(f"note: close-up of {name}, frame {index} in {path}", file=sys.stderr)
+    return True
+
+
 def score(frames: list[np.ndarray], alphas: list[np.ndarray], picks: list[int]) -> float:
     """Mean SAD (thousands) of closed-form with each frame's 3 px band trimap."""
     sads = []
@@ -75,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", default="0,6,12,18", help="frames matted per clip")
     parser.add_argument("--clips", default=",".join(("synthetic", *TRAINING, *HELD_OUT)))
+    parser.add_argument("--picture", type=Path, default=None,
+                        help="save a close-up of one frame's edge as decoded and rebuilt")
     args = parser.parse_args(argv)
+    pictured, fallback = args.picture is None, None
     picks = [int(v) for v in args.frames.split(",")]
     spec = ClipSpec(width=320, height=240, frames=max(picks) + 1, seed=3)
     print("| clip | split | 4:4:4 | 4:2:0 as decoded (peer) | 4:2:0, colour rebuilt | change |")
@@ -96,8 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         decoded = h264_roundtrip(frames8, "yuv420p")
         plain = score(decoded, alphas, picks)
         sharp = score([restore_chroma(f) for f in decoded], alphas, picks)
+        if not pictured and (split != "synthetic" or fallback is None):
+            fallback = (name, frames8, decoded, alphas)
+            if split != "synthetic":
+                pictured = picture(fallback, picks[1 % len(picks)], args.picture)
         print(f"| {name} | {split} | {full:.3f} | {plain:.3f} | {sharp:.3f} | "
               f"{(sharp - plain) / plain * 100:+.0f} % |", flush=True)
+    if not pictured and fallback is not None:
+        picture(fallback, picks[1 % len(picks)], args.picture)
     print("\nSAD of closed-form with the ground truth's 3 px band trimap (thousands, whole "
           "frame, mean over the frames); only the frames' colour differs between columns.")
     return 0
