@@ -65,6 +65,11 @@ def h264_roundtrip(frames: list[np.ndarray], pix_fmt: str, crf: int = 14) -> lis
                 for f in container.decode(video=0)]
 
 
+def band_alpha(frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Closed-form alpha of ``frame`` with the 3 px band trimap of the exact ``alpha``."""
+    return closed_form_alpha(frame, trimap_from_alpha(alpha, 3))
+
+
 def close_up(frames: dict[str, np.ndarray], alpha: np.ndarray, path: Path,
              size: tuple[int, int] = (96, 72)) -> None:
     """Save ``label → frame`` rows around the subject's leftmost edge, with their alpha."""
@@ -80,9 +85,7 @@ def close_up(frames: dict[str, np.ndarray], alpha: np.ndarray, path: Path,
     crop = (slice(top, top + size[1]), slice(left, left + size[0]))
     sheet = []
     for label, frame in frames.items():
-        solved = alpha if label.startswith("before") else closed_form_alpha(
-            frame, trimap_from_alpha(alpha, 3))
-        solved = solved[0] if isinstance(solved, tuple) else solved
+        solved = alpha if label.startswith("before") else band_alpha(frame, alpha)
         sheet.append({"image": frame[crop], "alpha": solved[crop]})
     write_image(path, contact_sheet(sheet, row_height=216, labels=list(frames)).astype(
         np.float32) / 255.0)
@@ -102,9 +105,7 @@ def score(frames: list[np.ndarray], alphas: list[np.ndarray], picks: list[int]) 
     """Mean SAD (thousands) of closed-form with each frame's 3 px band trimap."""
     sads = []
     for i in picks:
-        solved = closed_form_alpha(frames[i], trimap_from_alpha(alphas[i], 3))
-        solved = solved[0] if isinstance(solved, tuple) else solved
-        sads.append(float(np.abs(solved - alphas[i]).sum()) / 1000.0)
+        sads.append(float(np.abs(band_alpha(frames[i], alphas[i]) - alphas[i]).sum()) / 1000.0)
     return float(np.mean(sads))
 
 

@@ -18,6 +18,8 @@ Arrays: float32 ``(H, W, 3)`` RGB in [0, 1], as everywhere in trimatte.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -84,8 +86,9 @@ def restore_chroma(image: np.ndarray, factors: tuple[int, int] = (2, 2), *, radi
     return np.clip(rgb, 0.0, 1.0).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=64)
 def chroma_subsampling(pixel_format: str) -> tuple[int, int]:
-    """``(horizontal, vertical)`` chroma subsampling of an FFmpeg pixel format.
+    """``(horizontal, vertical)`` chroma subsampling of an FFmpeg pixel format (cached).
 
     Args:
         pixel_format: FFmpeg's name, e.g. ``"yuv420p"``, ``"nv12"``, ``"yuv422p10le"``.

@@ -161,16 +161,12 @@ class _VideoSource(FrameSource):
         start: float | None = None
         index = 0
         last_time = -1.0
-        factors: dict[str, tuple[int, int]] = {}
         try:
             for frame in self.container.decode(stream):
                 rgb = as_image(frame.to_ndarray(format="rgb24"), str(self.info.path))
-                name = frame.format.name
-                if self.rebuild_chroma:
-                    if name not in factors:
-                        factors[name] = chroma_subsampling(name)
-                    if factors[name] != (1, 1):
-                        rgb = restore_chroma(rgb, factors[name])
+                factors = chroma_subsampling(frame.format.name)
+                if self.rebuild_chroma and factors != (1, 1):
+                    rgb = restore_chroma(rgb, factors)
                 if frame.pts is not None and frame.time is not None:
                     time = float(frame.time)
                 else:
