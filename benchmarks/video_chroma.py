@@ -38,6 +38,7 @@ from make_video_clip import am2k_layers  # noqa: E402
 from trimatte.matting.closed_form import closed_form_alpha  # noqa: E402
 from trimatte.trimap.morphology import trimap_from_alpha  # noqa: E402
 from trimatte.video import ClipSpec, restore_chroma, synthetic_clip  # noqa: E402
+from trimatte.video.writer import X264_REPRODUCIBLE  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 TRAINING = ("sample2", "sample9", "sample10")
@@ -53,7 +54,7 @@ def h264_roundtrip(frames: list[np.ndarray], pix_fmt: str, crf: int = 14) -> lis
         stream = container.add_stream("libx264", rate=25)
         stream.height, stream.width = frames[0].shape[:2]
         stream.pix_fmt = pix_fmt
-        stream.options = {"crf": str(crf)}
+        stream.options = {"crf": str(crf), **X264_REPRODUCIBLE}
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)

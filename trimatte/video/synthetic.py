@@ -21,6 +21,7 @@ import numpy as np
 
 from trimatte.errors import InputError
 from trimatte.image import as_alpha, as_image
+from trimatte.video.writer import X264_REPRODUCIBLE
 
 __all__ = [
     "ClipFrame",
@@ -288,7 +289,8 @@ def write_clip(
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         if codec != "mpeg4":
-            stream.options = {"crf": str(crf)} | ({"b": "0"} if codec == "libvpx-vp9" else {})
+            extra = {"b": "0"} if codec == "libvpx-vp9" else X264_REPRODUCIBLE
+            stream.options = {"crf": str(crf), **extra}
         stream.codec_context.time_base = time_base
         audio = None
         if tone_hz is not None:

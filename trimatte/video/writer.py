@@ -57,6 +57,12 @@ OUTPUT_KINDS = ("rgba", "alpha", "composite", "png", "png-alpha")
 VIDEO_SUFFIXES = (".mov", ".webm", ".mkv", ".mp4")
 #: Kind of an output given without ``KIND:`` prefix, by suffix ("" for a folder).
 DEFAULT_KIND = {".mov": "rgba", ".webm": "rgba", ".mkv": "alpha", ".mp4": "alpha", "": "png"}
+#: libx264 options that make the same frames encode to the same bytes in every process.
+#: With its macroblock-tree rate control on (the default), PyAV's libx264 gave different
+#: bytes from one process to the next for the same 24 frames, one thread or many.
+X264_REPRODUCIBLE = {"x264-params": "mbtree=0"}
+_X264_ALPHA = {"crf": "12", "preset": "medium", **X264_REPRODUCIBLE}
+_X264_COMPOSITE = {"crf": "18", "preset": "medium", **X264_REPRODUCIBLE}
 #: (kind, suffix) → (codec, pixel format, codec options).
 ENCODERS: dict[tuple[str, str], tuple[str, str, dict[str, str]]] = {
     # one thread: multi-threaded prores_ks corrupted whole alpha rows in about 1 encode
@@ -64,13 +70,13 @@ ENCODERS: dict[tuple[str, str], tuple[str, str, dict[str, str]]] = {
     ("rgba", ".mov"): ("prores_ks", "yuva444p10le", {"profile": "4444", "threads": "1"}),
     ("rgba", ".webm"): ("libvpx-vp9", "yuva420p", {"crf": "18", "b": "0", "row-mt": "1"}),
     ("rgba", ".mkv"): ("ffv1", "bgra", {}),
-    ("alpha", ".mp4"): ("libx264", "yuv420p", {"crf": "12", "preset": "medium"}),
-    ("alpha", ".mov"): ("libx264", "yuv420p", {"crf": "12", "preset": "medium"}),
+    ("alpha", ".mp4"): ("libx264", "yuv420p", _X264_ALPHA),
+    ("alpha", ".mov"): ("libx264", "yuv420p", _X264_ALPHA),
     ("alpha", ".mkv"): ("ffv1", "gray", {}),
     ("alpha", ".webm"): ("libvpx-vp9", "yuv420p", {"crf": "18", "b": "0", "row-mt": "1"}),
-    ("composite", ".mp4"): ("libx264", "yuv420p", {"crf": "18", "preset": "medium"}),
-    ("composite", ".mov"): ("libx264", "yuv420p", {"crf": "18", "preset": "medium"}),
-    ("composite", ".mkv"): ("libx264", "yuv420p", {"crf": "18", "preset": "medium"}),
+    ("composite", ".mp4"): ("libx264", "yuv420p", _X264_COMPOSITE),
+    ("composite", ".mov"): ("libx264", "yuv420p", _X264_COMPOSITE),
+    ("composite", ".mkv"): ("libx264", "yuv420p", _X264_COMPOSITE),
     ("composite", ".webm"): ("libvpx-vp9", "yuv420p", {"crf": "24", "b": "0", "row-mt": "1"}),
 }
 #: Audio codecs each container takes as they are; others are re-encoded to the value.
