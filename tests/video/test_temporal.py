@@ -77,14 +77,45 @@ def test_fuse_marks_conflicts_unknown_and_rekeys_when_disjoint():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.floats(0, 1), min_size=3, max_size=3), st.floats(0, 1), st.floats(0, 1))
-def test_weighted_blend_stays_between_its_inputs(values, w1, w2):
+@given(st.lists(st.floats(0, 1), min_size=3, max_size=3), st.floats(0, 1), st.floats(0, 1),
+       st.one_of(st.none(), st.floats(0.01, 2.0)))
+def test_weighted_blend_stays_between_its_inputs(values, w1, w2, spread):
     center, left, right = (np.full((4, 4), v, np.float32) for v in values)
     out = temporal.weighted_blend(center, [(left, np.full((4, 4), w1, np.float32)),
-                                           (right, np.full((4, 4), w2, np.float32))])
+                                           (right, np.full((4, 4), w2, np.float32))], spread)
     assert min(values) - 1e-6 <= out.min() and out.max() <= max(values) + 1e-6
-    zero = temporal.weighted_blend(center, [(left, np.zeros((4, 4), np.float32))])
+    zero = temporal.weighted_blend(center, [(left, np.zeros((4, 4), np.float32))], spread)
     assert np.allclose(zero, center)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0, 1, width=32), min_size=1, max_size=7))
+def test_weighted_median_with_equal_weights_is_a_middle_value(values):
+    stack = np.array(values, np.float32)[:, None, None] * np.ones((1, 2, 3), np.float32)
+    out = temporal.weighted_median(stack, np.ones_like(stack))
+    ranked = sorted(values)
+    assert np.all(out == np.float32(ranked[(len(values) - 1) // 2]))  # the lower median
+    heavy = np.ones_like(stack)
+    heavy[-1] = len(values)  # one value with more than half the weight wins
+    assert np.all(temporal.weighted_median(stack, heavy) == np.float32(values[-1]))
+
+
+def test_spread_keeps_a_misplaced_edge_sharp_and_still_averages_flicker():
+    edge = np.zeros((1, 8), np.float32)
+    edge[:, 4:] = 1.0
+    ones = np.ones_like(edge)
+    misplaced = [(np.roll(edge, 1, axis=1), ones), (np.roll(edge, -1, axis=1), ones),
+                 (edge, ones), (edge, ones)]  # two neighbours one pixel off
+    mean = temporal.weighted_blend(edge, misplaced)
+    robust = temporal.weighted_blend(edge, misplaced, spread=0.3)
+    assert np.abs(mean - edge).max() > 0.15  # the plain mean blurs the step
+    np.testing.assert_allclose(robust, edge, atol=1e-3)
+    # a soft value that flickers in the frame itself is pulled to its neighbours' level
+    soft = np.full((2, 2), 0.5, np.float32)
+    neighbours = [(np.full((2, 2), v, np.float32), np.ones((2, 2), np.float32))
+                  for v in (0.45, 0.55, 0.5, 0.52)]
+    flicker = temporal.weighted_blend(soft + 0.25, neighbours, spread=0.3)
+    assert np.all(np.abs(flicker - 0.5) < 0.1)
 
 
 def test_ofd_replaces_a_flicker_only_where_neighbours_agree_and_are_trusted():

@@ -54,6 +54,14 @@ class TemporalOptions:
         flow: ``"dis"`` or ``"farneback"`` (OpenCV optical flow).
         preset: DIS preset (``"ultrafast"``, ``"fast"``, ``"medium"``).
         sigma: Temporal standard deviation, in frames, of the neighbour weights.
+        spread: ``flow`` mode averages each pixel around the weighted median of the
+            frame's alpha and its warped neighbours: a value's weight falls to
+            ``exp(-1/2)`` at this distance from the median (see
+            :func:`~trimatte.video.temporal.weighted_blend`), so a neighbour that the
+            flow misplaced at a sharp edge is left out instead of blurring it. None:
+            the plain weighted mean. A hard matte (only 0 and 1, e.g. ``grabcut-hard``)
+            always gets the plain mean, which turns a flickering edge pixel into a
+            partial one.
         min_overlap: Overlap under which a detected trimap replaces the propagated one.
         detect_every: With an automatic trimap source and propagation, run the source
             on every n-th frame only (and on frames where the flow lost track); the
@@ -82,6 +90,7 @@ class TemporalOptions:
     flow: str = "dis"
     preset: str = "medium"
     sigma: float = 1.5
+    spread: float | None = 0.3
     min_overlap: float = 0.7
     detect_every: int = 1
     saliency_memory: float = 2.0
@@ -104,6 +113,8 @@ class TemporalOptions:
                              f"{self.plate_lookahead!r}", "plate_lookahead")
         if not self.sigma > 0:
             raise InputError(f"sigma must be positive, got {self.sigma!r}", "sigma")
+        if self.spread is not None and not self.spread > 0:
+            raise InputError(f"spread must be positive or None, got {self.spread!r}", "spread")
 
     @property
     def uses_plate(self) -> bool:
@@ -191,7 +202,8 @@ def _smoothed(window: FrameWindow, index: int, options: TemporalOptions) -> np.n
         weight = math.exp(-0.5 * (k / options.sigma) ** 2)
         neighbours.append((window.warped_alpha(index, index + k),
                            window.trust(index, index + k) * np.float32(weight)))
-    return temporal.weighted_blend(item.alpha, neighbours)
+    hard = not np.any((item.alpha > 0) & (item.alpha < 1))
+    return temporal.weighted_blend(item.alpha, neighbours, None if hard else options.spread)
 
 
 def _job(source: Path, pipeline: Pipeline, options: TemporalOptions, keyframes: dict,

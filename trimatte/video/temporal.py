@@ -15,7 +15,10 @@ Steadier trimap sources
     steadied map, carried along the flow and weighted by its trust (a recursive,
     motion-compensated average, :func:`recursive_map`). A detector that sees an
     object in one frame and not the next (a distractor, a faint limb) then gives a
-    map that changes slowly, so the trimap, and the matte, stop jumping.
+    map that changes slowly, so the trimap, and the matte, stop jumping. The average
+    is taken only over regions where the two maps differ (:func:`steadied_map`): a
+    sliver along an edge that the flow misplaced by a pixel or two keeps the frame's
+    own map, so the map's edge stays sharp and the unknown band does not widen.
 
 Alpha smoothing
     ``flow`` mode: each alpha is averaged with its neighbours up to ``radius`` frames
@@ -41,8 +44,10 @@ __all__ = [
     "ofd_filter",
     "propagate_trimap",
     "recursive_map",
+    "steadied_map",
     "trimap_overlap",
     "weighted_blend",
+    "weighted_median",
 ]
 
 
@@ -177,24 +182,97 @@ def recursive_map(current: np.ndarray, warped_previous: np.ndarray, trust: np.nd
     return out.astype(np.float32)
 
 
-def weighted_blend(center: np.ndarray, neighbours: list[tuple[np.ndarray, np.ndarray]]
-                   ) -> np.ndarray:
-    """``(a + sum w_k a_k) / (1 + sum w_k)``: the current alpha with warped neighbours.
+def steadied_map(current: np.ndarray, warped_previous: np.ndarray, trust: np.ndarray,
+                 memory: float, *, tolerance: float = 0.3, min_width: int = 7
+                 ) -> np.ndarray:
+    """:func:`recursive_map` over the regions where the two maps differ, the frame's
+    own map elsewhere.
+
+    Where the frame's map and the warped previous map differ by more than
+    ``tolerance``, in a region at least ``min_width`` px wide (a morphological opening
+    with a disc of that diameter, then a dilation by the same disc to take in the
+    region's own edge), the map is averaged with the previous one: an object the
+    detector sees in one frame and not the next, a limb it loses for a frame. Thinner
+    differences are slivers along edges that the flow misplaced; there the frame's own
+    map is kept, so averaging does not soften the edge (which would widen the band the
+    source draws from its sure levels).
+
+    Args:
+        current: float32 ``(H, W)`` this frame's map in [0, 1].
+        warped_previous: float32 ``(H, W)`` the previous frame's steadied map, warped
+            into this frame.
+        trust: float32 ``(H, W)`` trust of each warped pixel, in [0, 1].
+        memory: Weight ``m`` >= 0 of the previous map (see :func:`recursive_map`).
+        tolerance: Difference of the two maps above which a pixel may be averaged.
+        min_width: Diameter in pixels of the disc of the opening (odd, >= 1).
+
+    Returns:
+        float32 ``(H, W)``: at each pixel either ``current`` or the recursive average.
+    """
+    current = current.astype(np.float32)
+    differs = (np.abs(current - warped_previous) > tolerance).astype(np.uint8)
+    if not differs.any() or memory <= 0:
+        return current.copy()
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (min_width, min_width))
+    regions = cv2.dilate(cv2.morphologyEx(differs, cv2.MORPH_OPEN, disc), disc) > 0
+    averaged = recursive_map(current, warped_previous, trust, memory)
+    return np.where(regions, averaged, current).astype(np.float32)
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per-pixel weighted median of a stack.
+
+    Args:
+        values: float32 ``(N, H, W)``.
+        weights: float32 ``(N, H, W)`` >= 0, with a positive sum at every pixel.
+
+    Returns:
+        float32 ``(H, W)``: at each pixel the smallest value whose cumulative weight
+        (values in increasing order) reaches half the total.
+    """
+    order = np.argsort(values, axis=0)
+    ranked = np.take_along_axis(values, order, axis=0)
+    cumulative = np.cumsum(np.take_along_axis(weights, order, axis=0), axis=0)
+    index = (cumulative < 0.5 * cumulative[-1:]).sum(axis=0, keepdims=True)
+    return np.take_along_axis(ranked, np.minimum(index, len(values) - 1), axis=0)[0]
+
+
+def weighted_blend(center: np.ndarray, neighbours: list[tuple[np.ndarray, np.ndarray]],
+                   spread: float | None = None) -> np.ndarray:
+    """The current alpha averaged with warped neighbours.
+
+    With ``spread`` None: ``(a + sum w_k a_k) / (1 + sum w_k)``. With a ``spread``,
+    each value's weight (1 for the frame's own) is also multiplied by
+    ``exp(-((v - m) / spread)^2 / 2)``, with ``m`` the weighted median of all of them: a
+    mean around the median, which averages out flicker (the median is not pulled by a
+    value that jumps, in the frame itself or in one neighbour) but leaves out
+    neighbours that a flow misplaced by a pixel at a sharp edge (they differ from the
+    median by much more than ``spread``), so the edge is not blurred.
 
     Args:
         center: float32 ``(H, W)`` alpha of the frame.
         neighbours: ``(warped_alpha, weight)`` pairs; weights float32 ``(H, W)`` >= 0
             (trust times the neighbour's temporal weight).
+        spread: Alpha difference from the median at which a value's weight falls to
+            ``exp(-1/2)``; None for the plain weighted mean.
 
     Returns:
         float32 ``(H, W)`` in [0, 1].
     """
-    total = center.astype(np.float32).copy()
-    weight = np.ones_like(total)
-    for warped, w in neighbours:
-        total += w * warped
+    center = center.astype(np.float32)
+    values = [center] + [np.asarray(v, np.float32) for v, _ in neighbours]
+    weights = [np.ones_like(center)] + [np.asarray(w, np.float32) for _, w in neighbours]
+    if spread is not None and neighbours:
+        median = weighted_median(np.stack(values), np.stack(weights))
+        weights = [w * np.exp(-0.5 * np.square((v - median) / np.float32(spread)))
+                   for v, w in zip(values, weights, strict=True)]
+    total = np.zeros_like(center)
+    weight = np.zeros_like(center)
+    for v, w in zip(values, weights, strict=True):
+        total += w * v
         weight += w
-    return np.clip(total / weight, 0.0, 1.0).astype(np.float32)
+    # > 0: the median is a value of positive weight, whose factor is 1
+    return np.clip(total / np.maximum(weight, 1e-12), 0.0, 1.0).astype(np.float32)
 
 
 def ofd_filter(previous: np.ndarray, center: np.ndarray, following: np.ndarray,
