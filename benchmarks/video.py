@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="flow", choices=("flow", "ofd"))
     parser.add_argument("--saliency-memory", type=float, default=TemporalOptions.saliency_memory,
                         help="weight of the previous frame's saliency map (0: off)")
+    parser.add_argument("--spread", type=float, default=TemporalOptions.spread,
+                        help="flow smoothing around the per-pixel median (0: plain mean)")
     parser.add_argument("--decoder-chroma", action="store_true",
                         help="matte the decoder's 4:2:0 frames as they are (no restore_chroma)")
     parser.add_argument("--no-plate", action="store_true",
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"unknown clip {name!r}")
     temporal = TemporalOptions(mode=args.mode, radius=args.radius,
-                               saliency_memory=args.saliency_memory)
+                               saliency_memory=args.saliency_memory, spread=args.spread or None)
     rows = []
     started = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:

@@ -102,3 +102,24 @@ def test_decoder_chroma_flag_reaches_the_reader(clips, tmp_path, monkeypatch):
         assert main(["video", str(clip.path), "-o", f"png-alpha:{out}", "--trimap",
                      str(clip.trimap), "--matting", "grabcut-hard", *extra]) == 0
     assert seen == [True, False]
+
+
+def test_spread_reaches_the_temporal_options(clips, tmp_path, monkeypatch):
+    import trimatte.video
+
+    seen = []
+    real = trimatte.video.matte_video
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["temporal_options"].spread)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trimatte.video, "matte_video", recording)
+    clip = clips["mp4"]
+    for extra in ([], ["--spread", "0.5"], ["--spread", "0"]):
+        out = tmp_path / f"frames{len(seen)}"
+        assert main(["video", str(clip.path), "-o", f"png-alpha:{out}", "--trimap",
+                     str(clip.trimap), "--matting", "grabcut-hard", *extra]) == 0
+    assert seen == [0.3, 0.5, None]
+    assert main(["video", str(clip.path), "-o", f"png-alpha:{tmp_path / 'bad'}",
+                 "--spread", "-1"]) != 0

@@ -62,6 +62,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    "(default), one-frame-delay rule (ofd), or independent frames (off)")
     p.add_argument("--radius", type=int, default=2,
                    help="frames on each side averaged by --temporal flow (default: 2)")
+    p.add_argument("--spread", type=float, default=0.3, metavar="S",
+                   help="--temporal flow averages each pixel around the median of the frame "
+                   "and its warped neighbours, down-weighting values S away from it, so an "
+                   "edge the flow misplaced is not blurred (default: 0.3; 0: plain mean; "
+                   "hard 0/1 mattes always get the plain mean)")
     p.add_argument("--flow", choices=("dis", "farneback"), default="dis",
                    help="OpenCV optical flow (default: dis)")
     p.add_argument("--detect-every", type=int, default=1, metavar="N",
@@ -143,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         options = TemporalOptions(mode=args.temporal, radius=args.radius, flow=args.flow,
                                   detect_every=args.detect_every,
                                   saliency_memory=args.saliency_memory,
-                                  plate=args.video_plate)
+                                  spread=args.spread or None, plate=args.video_plate)
         hints = {"rect": parse_rect(args.rect)} if args.rect else {}
         if args.background_plate:
             if not Path(args.background_plate).is_file():

@@ -24,7 +24,10 @@ Alpha smoothing
     ``flow`` mode: each alpha is averaged with its neighbours up to ``radius`` frames
     away, *warped into its frame along the flow* and weighted by how far each warped
     pixel is trusted (forward-backward and colour checks), so moving edges are not
-    smeared and occluded pixels keep their own value. ``ofd`` mode is MODNet's
+    smeared and occluded pixels keep their own value. The average is taken around the
+    per-pixel weighted median (:func:`weighted_blend` with a ``spread``): a neighbour
+    that the flow misplaced at a sharp edge is far from the median and left out, while
+    a value that jumps in one frame does not move the median. ``ofd`` mode is MODNet's
     one-frame-delay rule on flow-warped neighbours: a pixel that differs from both
     neighbours while they agree is replaced by their mean.
 """
