@@ -16,7 +16,7 @@ from trimatte.metrics import video_metrics
 from trimatte.pipeline import MatteState, Pipeline, Stage
 from trimatte.trimap.saliency import trimap_from_saliency
 from trimatte.video import TemporalOptions, matte_video
-from trimatte.video.temporal import recursive_map, steadied_map
+from trimatte.video.temporal import recursive_map
 
 SQUARE = (slice(2, 12), slice(2, 12))  # a corner the subject never reaches
 
@@ -93,31 +93,3 @@ def test_recursive_map_lies_between_the_two_maps(a, b, trust, memory):
     np.testing.assert_allclose(
         recursive_map(current, previous, np.ones((3, 4), np.float32), 1.0), (a + b) / 2,
         atol=1e-6)
-
-
-def test_steadied_map_averages_regions_and_keeps_the_edge():
-    current = np.zeros((48, 48), np.float32)
-    current[10:30, 10:30] = 1.0  # the subject
-    previous = np.roll(current, 2, axis=1)  # the same subject, misplaced by 2 px
-    previous[38:46, 2:10] = 1.0  # and an 8 px object this frame does not see
-    trust = np.ones_like(current)
-    out = steadied_map(current, previous, trust, 2.0)
-    np.testing.assert_array_equal(out[:34], current[:34])  # the slivers keep this frame
-    averaged = recursive_map(current, previous, trust, 2.0)
-    np.testing.assert_allclose(out[39:45, 3:9], averaged[39:45, 3:9])  # the object
-    assert np.all(out[39:45, 3:9] > 0.6)
-    np.testing.assert_array_equal(steadied_map(current, previous, trust, 0.0), current)
-
-
-@settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 10_000), memory=st.floats(0.0, 5.0))
-def test_steadied_map_is_the_frame_or_the_average_at_each_pixel(seed, memory):
-    rng = np.random.default_rng(seed)
-    current = (rng.random((24, 24)) > 0.5).astype(np.float32)
-    current = np.kron(current[:6, :6], np.ones((4, 4), np.float32))
-    previous = rng.random((24, 24)).astype(np.float32)
-    trust = rng.random((24, 24)).astype(np.float32)
-    out = steadied_map(current, previous, trust, memory, min_width=3)
-    averaged = recursive_map(current, previous, trust, memory)
-    assert out.dtype == np.float32
-    assert np.all(np.isclose(out, current) | np.isclose(out, averaged))

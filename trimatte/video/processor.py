@@ -6,8 +6,7 @@ previous alpha carried along the flow, the trimap source's detection, or the two
 fused) and its raw alpha (the pipeline's refinement and alpha stages), and runs the
 foreground stages on the smoothed alpha. With a trimap source that leaves a soft map
 in ``hints["saliency"]`` (``salient``, ``auto``), that map is first averaged with the
-previous frame's, carried along the flow, where the two differ in whole regions
-(:func:`trimatte.video.temporal.steadied_map`),
+previous frame's, carried along the flow (:func:`trimatte.video.temporal.recursive_map`),
 and the trimap is drawn from the steadier map.
 """
 
@@ -38,10 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["FrameItem", "FrameProcessor", "FrameWindow", "load_keyframes", "split_pipeline"]
 
 log = logging.getLogger(__name__)
-
-#: Narrowest region the saliency memory steadies, as a fraction of the frame's long
-#: side (7 px of the 320-px input of the saliency network).
-MEMORY_MIN_WIDTH = 7 / 320
 
 @dataclass
 class FrameItem:
@@ -120,16 +115,6 @@ def load_keyframes(keyframes: dict[int, object] | None, shape: tuple[int, int]
     return loaded
 
 
-def memory_width(shape: tuple[int, ...]) -> int:
-    """Narrowest region, in pixels, that the saliency memory steadies in a frame of ``shape``.
-
-    7 px at the 320-px side the saliency network sees (:func:`temporal.steadied_map`):
-    the maps are enlarged from it, and so are the slivers a misplaced edge leaves.
-    """
-    width = max(7, round(MEMORY_MIN_WIDTH * max(shape[:2])))
-    return width + 1 - width % 2
-
-
 class FrameProcessor:
     """Per-frame trimap (key, propagated, detected or fused) and raw alpha."""
 
@@ -169,8 +154,7 @@ class FrameProcessor:
         soft = np.asarray(soft, np.float32)
         if self.memory is not None and self.memory[0] == t - 1 and t - 1 in self.window.items:
             warped = flowlib.warp(self.memory[1], self.window.flow(t, t - 1))
-            soft = temporal.steadied_map(soft, warped, self.window.trust(t, t - 1), weight,
-                                         min_width=memory_width(soft.shape))
+            soft = temporal.recursive_map(soft, warped, self.window.trust(t, t - 1), weight)
             try:  # what the source left for this image (its mirrored map...) is reused
                 state = self.source(image, **dict(state.hints, saliency=soft))
                 item.subject = state.confidence

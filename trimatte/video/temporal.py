@@ -15,10 +15,7 @@ Steadier trimap sources
     steadied map, carried along the flow and weighted by its trust (a recursive,
     motion-compensated average, :func:`recursive_map`). A detector that sees an
     object in one frame and not the next (a distractor, a faint limb) then gives a
-    map that changes slowly, so the trimap, and the matte, stop jumping. The average
-    is taken only over regions where the two maps differ (:func:`steadied_map`): a
-    sliver along an edge that the flow misplaced by a pixel or two keeps the frame's
-    own map, so the map's edge stays sharp and the unknown band does not widen.
+    map that changes slowly, so the trimap, and the matte, stop jumping.
 
 Alpha smoothing
     ``flow`` mode: each alpha is averaged with its neighbours up to ``radius`` frames
@@ -47,7 +44,6 @@ __all__ = [
     "ofd_filter",
     "propagate_trimap",
     "recursive_map",
-    "steadied_map",
     "trimap_overlap",
     "weighted_blend",
     "weighted_median",
@@ -183,43 +179,6 @@ def recursive_map(current: np.ndarray, warped_previous: np.ndarray, trust: np.nd
     weight = np.float32(memory) * np.clip(trust, 0.0, 1.0).astype(np.float32)
     out = (current.astype(np.float32) + weight * warped_previous) / (1.0 + weight)
     return out.astype(np.float32)
-
-
-def steadied_map(current: np.ndarray, warped_previous: np.ndarray, trust: np.ndarray,
-                 memory: float, *, tolerance: float = 0.3, min_width: int = 7
-                 ) -> np.ndarray:
-    """:func:`recursive_map` over the regions where the two maps differ, the frame's
-    own map elsewhere.
-
-    Where the frame's map and the warped previous map differ by more than
-    ``tolerance``, in a region at least ``min_width`` px wide (a morphological opening
-    with a disc of that diameter, then a dilation by the same disc to take in the
-    region's own edge), the map is averaged with the previous one: an object the
-    detector sees in one frame and not the next, a limb it loses for a frame. Thinner
-    differences are slivers along edges that the flow misplaced; there the frame's own
-    map is kept, so averaging does not soften the edge (which would widen the band the
-    source draws from its sure levels).
-
-    Args:
-        current: float32 ``(H, W)`` this frame's map in [0, 1].
-        warped_previous: float32 ``(H, W)`` the previous frame's steadied map, warped
-            into this frame.
-        trust: float32 ``(H, W)`` trust of each warped pixel, in [0, 1].
-        memory: Weight ``m`` >= 0 of the previous map (see :func:`recursive_map`).
-        tolerance: Difference of the two maps above which a pixel may be averaged.
-        min_width: Diameter in pixels of the disc of the opening (odd, >= 1).
-
-    Returns:
-        float32 ``(H, W)``: at each pixel either ``current`` or the recursive average.
-    """
-    current = current.astype(np.float32)
-    differs = (np.abs(current - warped_previous) > tolerance).astype(np.uint8)
-    if not differs.any() or memory <= 0:
-        return current.copy()
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (min_width, min_width))
-    regions = cv2.dilate(cv2.morphologyEx(differs, cv2.MORPH_OPEN, disc), disc) > 0
-    averaged = recursive_map(current, warped_previous, trust, memory)
-    return np.where(regions, averaged, current).astype(np.float32)
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
