@@ -123,3 +123,22 @@ def test_spread_reaches_the_temporal_options(clips, tmp_path, monkeypatch):
     assert seen == [0.3, 0.5, None]
     assert main(["video", str(clip.path), "-o", f"png-alpha:{tmp_path / 'bad'}",
                  "--spread", "-1"]) != 0
+
+
+def test_keep_still_parts_reaches_the_temporal_options(clips, tmp_path, monkeypatch):
+    import trimatte.video
+
+    seen = []
+    real = trimatte.video.matte_video
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["temporal_options"].drop_still)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trimatte.video, "matte_video", recording)
+    clip = clips["mp4"]
+    for extra in ([], ["--keep-still-parts"]):
+        out = tmp_path / f"frames{len(seen)}"
+        assert main(["video", str(clip.path), "-o", f"png-alpha:{out}", "--trimap",
+                     str(clip.trimap), "--matting", "grabcut-hard", *extra]) == 0
+    assert seen == [True, False]

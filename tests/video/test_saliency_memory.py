@@ -45,13 +45,16 @@ class FlickeringDetector(Stage):
 
 def run_clip(clip, folder, memory: float, spread: float | None = None) -> list[np.ndarray]:
     """Alphas of the clip with the flickering detector; ``spread`` None is the plain mean
-    (smoothing around the median would drop the one-frame square by itself)."""
+    (smoothing around the median would drop the one-frame square by itself), and parts
+    that move with the camera are kept (the square stands still in the scene, so
+    ``drop_still`` would drop it by itself too; see test_still_parts.py)."""
     detector = FlickeringDetector(alphas=[a.copy() for a in clip.alphas])
     pipeline = Pipeline([detector, *build_pipeline(trimap_method="given", matting="closed-form",
                                                    foreground=None,
                                                    composite=None).stages[1:]])
     matte_video(clip.path, [f"png-alpha:{folder}"], pipeline=pipeline, progress=False,
-                temporal_options=TemporalOptions(saliency_memory=memory, spread=spread))
+                temporal_options=TemporalOptions(saliency_memory=memory, spread=spread,
+                                                 drop_still=False))
     return [read_alpha(folder / f"frame_{i:06d}.png") for i in range(len(clip.alphas))]
 
 

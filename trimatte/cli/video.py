@@ -76,6 +76,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="weight of the previous frame's saliency map, carried along the flow, "
                    "in each frame's map before its trimap is drawn (salient/auto sources; "
                    "default: 2; 0: off)")
+    p.add_argument("--keep-still-parts", action="store_true",
+                   help="keep parts of the subject that move with the camera while the rest "
+                   "of it moves (by default they are dropped from the trimap as a second "
+                   "object standing in the scene; keep them when part of the subject stands "
+                   "still, e.g. the planted foot of a walker filmed by a still camera)")
     p.add_argument("--video-plate", action="store_true",
                    help="reconstruct a clean background plate from the clip itself (background "
                    "seen in other frames, aligned along the camera's motion) and re-matte "
@@ -148,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
         options = TemporalOptions(mode=args.temporal, radius=args.radius, flow=args.flow,
                                   detect_every=args.detect_every,
                                   saliency_memory=args.saliency_memory,
-                                  spread=args.spread or None, plate=args.video_plate)
+                                  spread=args.spread or None, plate=args.video_plate,
+                                  drop_still=not args.keep_still_parts)
         hints = {"rect": parse_rect(args.rect)} if args.rect else {}
         if args.background_plate:
             if not Path(args.background_plate).is_file():
@@ -185,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
               "empty alpha (see the warnings above)")
     if result.rekeyed:
         log.info("trimap re-detected at frames %s", result.rekeyed)
+    if result.still_dropped:
+        log.info("parts that moved with the camera dropped from the subject at frames %s "
+                 "(--keep-still-parts keeps them)", sorted(result.still_dropped))
     return 0
 
 

@@ -73,6 +73,12 @@ class TemporalOptions:
             0 turns this off (each frame's own map). The map is remembered from one
             detection to the next only when they are consecutive frames (with
             ``detect_every`` > 1, each detection starts afresh).
+        drop_still: Drop from each frame's trimap the parts of the subject that move
+            with the camera while the rest of the subject moves against the background
+            (a second object standing in the scene that the trimap source took in; see
+            :mod:`trimatte.video.still_parts`). Where the subject hardly moves, parts
+            dropped in the previous frame are dropped again while they stay still.
+            Keyframe trimaps are never changed.
         plate: Reconstruct a clean background plate from the video itself (the
             background each frame shows away from the subject, aligned along the
             camera's motion: :mod:`trimatte.video.cleanplate`) and re-matte each frame
@@ -94,6 +100,7 @@ class TemporalOptions:
     min_overlap: float = 0.7
     detect_every: int = 1
     saliency_memory: float = 2.0
+    drop_still: bool = True
     plate: bool = False
     plate_lookahead: int = 2
 
@@ -150,6 +157,8 @@ class VideoReport:
             ``salient`` source's: a second object, a subject that differs in the
             mirrored frame...); None where the source did not run on the frame
             (keyframes, propagated frames) or leaves no confidence.
+        still_dropped: Frame → pixels dropped from its trimap's subject because they
+            moved with the camera while the subject moved (``TemporalOptions.drop_still``).
         plate_coverage: Per written frame, with ``TemporalOptions.plate``, the fraction
             of the unknown band where the reconstructed plate was known and used (0: the
             per-frame matte was kept).
@@ -164,6 +173,7 @@ class VideoReport:
     confidence: list[float] = field(default_factory=list)
     subject_confidence: list[Confidence | None] = field(default_factory=list)
     plate_coverage: list[float] = field(default_factory=list)
+    still_dropped: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False
 

@@ -30,6 +30,12 @@ from trimatte.video import temporal
 from trimatte.video.cleanplate import PlateMemory, background_homography, background_mask
 from trimatte.video.platematte import plate_matte
 from trimatte.video.reader import Frame
+from trimatte.video.still_parts import (
+    camera_fit_mask,
+    drop_parts,
+    motion_residual,
+    still_parts,
+)
 
 if TYPE_CHECKING:
     from trimatte.video.driver import TemporalOptions, VideoReport
@@ -131,6 +137,7 @@ class FrameProcessor:
         self.empty_reasons: dict[int, str] = {}
         self.since_detection = 0
         self.memory: tuple[int, np.ndarray] | None = None  # (frame, steadied soft map)
+        self.dropped: tuple[int, np.ndarray] | None = None  # (frame, still parts dropped)
         self.plates: PlateMemory | None = None
 
     def _detect(self, item: FrameItem) -> tuple[np.ndarray | None, str]:
@@ -164,6 +171,42 @@ class FrameProcessor:
         return state.trimap, ""
 
     def trimap_for(self, item: FrameItem) -> tuple[np.ndarray | None, str]:
+        """The frame's trimap (None and why, when there is none).
+
+        A keyframe's trimap is used as given; any other is checked for parts that stand
+        still in the scene while the subject moves (:meth:`_drop_still_parts`).
+        """
+        trimap, reason = self._trimap(item)
+        if trimap is not None and item.frame.index not in self.keyframes:
+            trimap = self._drop_still_parts(item, trimap)
+        return trimap, reason
+
+    def _drop_still_parts(self, item: FrameItem, trimap: np.ndarray) -> np.ndarray:
+        """Drop the parts of the trimap's subject that move with the camera
+        (:mod:`trimatte.video.still_parts`), in temporal mode, from the second frame on."""
+        t = item.frame.index
+        if not (self.options.active and self.options.drop_still) or t - 1 not in self.window.items:
+            self.dropped = None
+            return trimap
+        flow, trust = self.window.flow(t, t - 1), self.window.trust(t, t - 1)
+        camera = background_homography(flow, camera_fit_mask(trimap, trust))
+        if camera is None:  # no single camera motion (parallax, a cut): nothing to compare
+            self.dropped = None
+            return trimap
+        previous = None
+        if self.dropped is not None and self.dropped[0] == t - 1:
+            previous = flowlib.warp(self.dropped[1].astype(np.float32), flow) > 0.5
+        parts = still_parts(trimap, motion_residual(flow, camera), trust, previous)
+        out = drop_parts(trimap, parts, max(self.radius, 1))
+        dropped = parts if out is not trimap else np.zeros_like(parts)
+        self.dropped = (t, dropped)
+        if dropped.any():
+            self.report.still_dropped[t] = int(dropped.sum())
+            log.debug("frame %d: %d px that move with the camera dropped from the subject",
+                      t, int(dropped.sum()))
+        return out
+
+    def _trimap(self, item: FrameItem) -> tuple[np.ndarray | None, str]:
         t = item.frame.index
         if t in self.keyframes:
             self.radius = temporal.band_radius(self.keyframes[t])
