@@ -104,41 +104,35 @@ def test_decoder_chroma_flag_reaches_the_reader(clips, tmp_path, monkeypatch):
     assert seen == [True, False]
 
 
-def test_spread_reaches_the_temporal_options(clips, tmp_path, monkeypatch):
+def _options_seen(clip, tmp_path, monkeypatch, name: str, extras: list[list[str]]) -> list:
+    """The ``TemporalOptions.<name>`` the CLI hands to matte_video, once per extra flags."""
     import trimatte.video
 
     seen = []
     real = trimatte.video.matte_video
 
     def recording(*args, **kwargs):
-        seen.append(kwargs["temporal_options"].spread)
+        seen.append(getattr(kwargs["temporal_options"], name))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(trimatte.video, "matte_video", recording)
-    clip = clips["mp4"]
-    for extra in ([], ["--spread", "0.5"], ["--spread", "0"]):
+    for extra in extras:
         out = tmp_path / f"frames{len(seen)}"
         assert main(["video", str(clip.path), "-o", f"png-alpha:{out}", "--trimap",
                      str(clip.trimap), "--matting", "grabcut-hard", *extra]) == 0
+    return seen
+
+
+def test_spread_reaches_the_temporal_options(clips, tmp_path, monkeypatch):
+    clip = clips["mp4"]
+    seen = _options_seen(clip, tmp_path, monkeypatch, "spread",
+                         [[], ["--spread", "0.5"], ["--spread", "0"]])
     assert seen == [0.3, 0.5, None]
     assert main(["video", str(clip.path), "-o", f"png-alpha:{tmp_path / 'bad'}",
                  "--spread", "-1"]) != 0
 
 
 def test_keep_still_parts_reaches_the_temporal_options(clips, tmp_path, monkeypatch):
-    import trimatte.video
-
-    seen = []
-    real = trimatte.video.matte_video
-
-    def recording(*args, **kwargs):
-        seen.append(kwargs["temporal_options"].drop_still)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(trimatte.video, "matte_video", recording)
-    clip = clips["mp4"]
-    for extra in ([], ["--keep-still-parts"]):
-        out = tmp_path / f"frames{len(seen)}"
-        assert main(["video", str(clip.path), "-o", f"png-alpha:{out}", "--trimap",
-                     str(clip.trimap), "--matting", "grabcut-hard", *extra]) == 0
+    seen = _options_seen(clips["mp4"], tmp_path, monkeypatch, "drop_still",
+                         [[], ["--keep-still-parts"]])
     assert seen == [True, False]

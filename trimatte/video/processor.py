@@ -7,7 +7,9 @@ fused) and its raw alpha (the pipeline's refinement and alpha stages), and runs 
 foreground stages on the smoothed alpha. With a trimap source that leaves a soft map
 in ``hints["saliency"]`` (``salient``, ``auto``), that map is first averaged with the
 previous frame's, carried along the flow (:func:`trimatte.video.temporal.recursive_map`),
-and the trimap is drawn from the steadier map.
+and the trimap is drawn from the steadier map. Parts of a frame's subject that move
+with the camera while the rest of it moves (a second object standing in the scene) are
+then dropped from its trimap (:mod:`trimatte.video.still_parts`).
 """
 
 from __future__ import annotations
