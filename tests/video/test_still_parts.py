@@ -148,5 +148,6 @@ def test_matte_video_drops_an_object_standing_in_the_scene(tmp_path):
     assert kept[1][block].mean() > 0.8  # carried along the flow, the block stays in
     assert dropped[1][block].mean() < 0.1
     assert sorted(dropped[0].still_dropped) and not kept[0].still_dropped
+    assert dropped[0].still_dropped_spans() == ["frame 1"]  # then it is gone
     subject = (slice(24, 40), slice(32, 40))  # the subject's middle in the last frame
     assert dropped[1][subject].mean() > 0.9 and kept[1][subject].mean() > 0.9

@@ -192,8 +192,9 @@ def run(args: argparse.Namespace) -> int:
     if result.rekeyed:
         log.info("trimap re-detected at frames %s", result.rekeyed)
     if result.still_dropped:
-        log.info("parts that moved with the camera dropped from the subject at frames %s "
-                 "(--keep-still-parts keeps them)", sorted(result.still_dropped))
+        print("trimatte: parts that stood still in the scene while the subject moved were "
+              f"dropped from it ({', '.join(result.still_dropped_spans())}); "
+              "--keep-still-parts keeps them")
     return 0
 
 

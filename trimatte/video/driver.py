@@ -181,6 +181,10 @@ class VideoReport:
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    def still_dropped_spans(self) -> list[str]:
+        """``still_dropped``'s frames as runs: ``["frames 1-13", "frame 15"]``."""
+        return [_span(run) for run in _runs(self.still_dropped)]
+
 
 class VideoInterrupted(KeyboardInterrupt):
     """Ctrl-C during :func:`matte_video`, raised after the outputs were finalised."""
