@@ -70,12 +70,15 @@ def camera_flow(homography: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if matrix.shape != (3, 3):
         raise InputError(f"a homography is 3x3, got shape {matrix.shape}", "homography")
     height, width = shape
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
-    points = np.stack([xs, ys, np.ones_like(xs)], axis=-1) @ matrix.T
-    depth = points[..., 2:]
-    depth = np.where(np.abs(depth) < 1e-9, 1e-9, depth)
-    moved = points[..., :2] / depth
-    return (moved - np.stack([xs, ys], axis=-1)).astype(np.float32)
+    m = matrix.astype(np.float32)
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    depth = m[2, 0] * xs + m[2, 1] * ys + m[2, 2]  # (H, W), one row of the product at a time
+    depth = np.where(np.abs(depth) < 1e-9, np.float32(1e-9), depth)
+    flow = np.empty((height, width, 2), np.float32)
+    flow[..., 0] = (m[0, 0] * xs + m[0, 1] * ys + m[0, 2]) / depth - xs
+    flow[..., 1] = (m[1, 0] * xs + m[1, 1] * ys + m[1, 2]) / depth - ys
+    return flow
 
 
 def motion_residual(flow: np.ndarray, homography: np.ndarray) -> np.ndarray:
