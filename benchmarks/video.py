@@ -25,7 +25,7 @@ removed: how low dtSSD goes for a matte exact on the body that misses the strand
 
     OMP_NUM_THREADS=1 python benchmarks/video.py [--frames 24] [--size 320x240]
         [--clips am2k,am2k-plain,synthetic] [--pipelines default,fastest] [--no-plate]
-        [--keyframe] [--quick]
+        [--keyframe] [--quick] [--keep-still-parts]
 
 Clips: ``am2k`` (the issue's clip: an AM-2k photo and its human-made alpha, a camel
 with fur and a hanging rope, moving over a panning photo from ../shared that has a
@@ -148,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="weight of the previous frame's saliency map (0: off)")
     parser.add_argument("--spread", type=float, default=TemporalOptions.spread,
                         help="flow smoothing around the per-pixel median (0: plain mean)")
+    parser.add_argument("--keep-still-parts", action="store_true",
+                        help="keep parts that move with the camera (TemporalOptions.drop_still "
+                        "False; the code before 2026-12-02 08:30)")
     parser.add_argument("--decoder-chroma", action="store_true",
                         help="matte the decoder's 4:2:0 frames as they are (no restore_chroma)")
     parser.add_argument("--no-plate", action="store_true",
@@ -177,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"unknown clip {name!r}")
     temporal = TemporalOptions(mode=args.mode, radius=args.radius,
-                               saliency_memory=args.saliency_memory, spread=args.spread or None)
+                               saliency_memory=args.saliency_memory, spread=args.spread or None,
+                               drop_still=not args.keep_still_parts)
     rows = []
     started = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -206,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((clip_name, name, off, on, plated, best, without_thin_parts(gts)))
                 print(f"done: {clip_name} / {name}", file=sys.stderr)
     print(f"\n{frames} frames at {width}x{height}, temporal mode '{args.mode}' radius "
-          f"{args.radius}, saliency memory {args.saliency_memory:g}; load average "
+          f"{args.radius}, saliency memory {args.saliency_memory:g}, still parts "
+          f"{'kept' if args.keep_still_parts else 'dropped'}; load average "
           f"{os.getloadavg()[0]:.2f}, {time.process_time() - started:.0f} CPU s in all\n")
     header = ("| clip | pipeline | mode | SAD | MSE | dtSSD | MESSDdt | fps | CPU s/frame "
               "| dtSSD change | SAD ratio |")
