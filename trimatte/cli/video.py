@@ -78,8 +78,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    "default: 2; 0: off)")
     p.add_argument("--keep-still-parts", action="store_true",
                    help="keep parts of the subject that move with the camera while the rest "
-                   "of it moves (by default they are dropped from the trimap as a second "
-                   "object standing in the scene; keep them when part of the subject stands "
+                   "of it moves (in temporal modes they are dropped from the trimap as a "
+                   "second object standing in the scene; keep them when part of the subject stands "
                    "still, e.g. the planted foot of a walker filmed by a still camera)")
     p.add_argument("--video-plate", action="store_true",
                    help="reconstruct a clean background plate from the clip itself (background "
