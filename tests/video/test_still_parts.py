@@ -151,3 +151,16 @@ def test_matte_video_drops_an_object_standing_in_the_scene(tmp_path):
     assert dropped[0].still_dropped_spans() == ["frame 1"]  # then it is gone
     subject = (slice(24, 40), slice(32, 40))  # the subject's middle in the last frame
     assert dropped[1][subject].mean() > 0.9 and kept[1][subject].mean() > 0.9
+
+
+def test_independent_frames_are_not_checked(tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    key, block = _standing_object_clip(frames, count=3)
+    pipeline = build_pipeline(trimap_method="given", matting="closed-form", foreground=None,
+                              composite=None)
+    report = matte_video(frames, [f"png-alpha:{tmp_path / 'alpha'}"], pipeline=pipeline,
+                         keyframes={0: key}, progress=False,
+                         temporal_options=TemporalOptions(mode="off"))
+    assert not report.still_dropped
+    assert read_alpha(tmp_path / "alpha" / "frame_000002.png")[block].mean() > 0.8
