@@ -155,7 +155,8 @@ class VideoReport:
         subject_confidence: Per written frame, the trimap source's confidence in the
             subject it found (:class:`~trimatte.trimap.confidence.Confidence`, e.g. the
             ``salient`` source's: a second object, a subject that differs in the
-            mirrored frame...); None where the source did not run on the frame
+            mirrored frame...), taken without the parts dropped as standing still in
+            the scene (``still_dropped``); None where the source did not run on the frame
             (keyframes, propagated frames) or leaves no confidence.
         still_dropped: Frame → pixels dropped from its trimap's subject because they
             moved with the camera while the subject moved (``TemporalOptions.drop_still``).

@@ -57,6 +57,7 @@ class FrameItem:
     confidence: float = 1.0
     plate_coverage: float = 0.0
     subject: Confidence | None = None  # the trimap source's, when it ran on this frame
+    source_hints: dict | None = None  # what it left (its soft map...), when it ran
 
 
 class FrameWindow:
@@ -158,6 +159,7 @@ class FrameProcessor:
         item.subject = state.confidence
         soft = state.hints.get("saliency")
         weight = self.options.saliency_memory if self.options.active else 0.0
+        item.source_hints = state.hints
         if soft is None or weight <= 0:
             return state.trimap, ""
         soft = np.asarray(soft, np.float32)
@@ -166,7 +168,7 @@ class FrameProcessor:
             soft = temporal.recursive_map(soft, warped, self.window.trust(t, t - 1), weight)
             try:  # what the source left for this image (its mirrored map...) is reused
                 state = self.source(image, **dict(state.hints, saliency=soft))
-                item.subject = state.confidence
+                item.subject, item.source_hints = state.confidence, state.hints
             except TrimapError as exc:  # the steadied map lost the subject: keep the frame's
                 log.debug("frame %d: steadied map rejected (%s)", t, exc.reason)
         self.memory = (t, soft)
@@ -206,7 +208,23 @@ class FrameProcessor:
             self.report.still_dropped[t] = int(dropped.sum())
             log.debug("frame %d: %d px that move with the camera dropped from the subject",
                       t, int(dropped.sum()))
+            self._reassess(item, dropped)
         return out
+
+    def _reassess(self, item: FrameItem, dropped: np.ndarray) -> None:
+        """The source's confidence in what is left of its subject once the dropped parts
+        are taken out of its soft map (no network run; kept as it was when the source left
+        no map or rejects the result)."""
+        hints = item.source_hints
+        if self.source is None or hints is None or hints.get("saliency") is None:
+            return
+        soft = np.where(dropped, 0.0, np.asarray(hints["saliency"], np.float32))
+        try:
+            state = self.source(item.frame.image, **dict(hints, saliency=soft.astype(np.float32)))
+        except TrimapError as exc:
+            log.debug("frame %d: confidence not re-assessed (%s)", item.frame.index, exc.reason)
+            return
+        item.subject = state.confidence
 
     def _trimap(self, item: FrameItem) -> tuple[np.ndarray | None, str]:
         t = item.frame.index
