@@ -2,17 +2,60 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from trimatte.api import build_pipeline
 from trimatte.io import write_trimap
+from trimatte.pipeline import MatteState, Pipeline, Stage
+from trimatte.trimap.confidence import Confidence
 from trimatte.trimap.morphology import trimap_from_alpha
+from trimatte.trimap.saliency import trimap_from_saliency
 from trimatte.video.synthetic import ClipSpec, synthetic_clip, write_clip
 
 pytest.importorskip("av", reason="trimatte video needs PyAV (pip install av)")
+
+SQUARE = (slice(2, 12), slice(2, 12))  # a corner of the small clips the subject never reaches
+
+
+@dataclass(kw_only=True)
+class SquareDetector(Stage):
+    """A saliency source that sees the subject (its true alpha) in every frame and, in
+    the ``flicker`` frames (None: all), a square that the image does not change for (so
+    it moves with the camera, like the background). With ``scored``, its confidence is
+    low while its map holds the square. Like ``salient``, it reuses ``hints["saliency"]``
+    when given."""
+
+    alphas: list = field(default_factory=list)
+    flicker: tuple | None = (3,)
+    scored: bool = False
+    calls: int = 0
+    role = "trimap"
+
+    def run(self, state: MatteState) -> MatteState:
+        saliency = state.hints.get("saliency")
+        if saliency is None:
+            saliency = self.alphas[self.calls].copy()
+            if self.flicker is None or self.calls in self.flicker:
+                saliency[SQUARE] = 1.0
+            self.calls += 1
+        confidence = None
+        if self.scored:
+            holds = saliency[SQUARE].mean() > 0.5
+            confidence = Confidence(0.2, ("second object",)) if holds else Confidence(0.9)
+        return state.replace(trimap=trimap_from_saliency(saliency, band=2),
+                             hints=dict(state.hints, saliency=saliency), confidence=confidence)
+
+
+def square_pipeline(clip: Clip, **detector) -> Pipeline:
+    """:class:`SquareDetector` on the clip's true alphas, then closed-form matting."""
+    stages = build_pipeline(trimap_method="given", matting="closed-form", foreground=None,
+                            composite=None).stages[1:]
+    return Pipeline([SquareDetector(alphas=[a.copy() for a in clip.alphas], **detector),
+                     *stages])
 
 
 @dataclass

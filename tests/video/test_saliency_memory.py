@@ -2,57 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trimatte.api import build_pipeline
+from tests.video.conftest import SQUARE, square_pipeline
 from trimatte.errors import InputError
 from trimatte.io import read_alpha
 from trimatte.metrics import video_metrics
-from trimatte.pipeline import MatteState, Pipeline, Stage
-from trimatte.trimap.saliency import trimap_from_saliency
 from trimatte.video import TemporalOptions, matte_video
 from trimatte.video.temporal import recursive_map
 
-SQUARE = (slice(2, 12), slice(2, 12))  # a corner the subject never reaches
-
-
-@dataclass(kw_only=True)
-class FlickeringDetector(Stage):
-    """A saliency detector that sees the subject (its true alpha) in every frame and,
-    in the ``flicker`` frames only, a distractor square that the image does not change
-    for. Like the ``salient`` source it reuses ``hints["saliency"]`` when given."""
-
-    alphas: list = field(default_factory=list)
-    flicker: tuple = (3,)
-    calls: int = 0
-    role = "trimap"
-
-    def run(self, state: MatteState) -> MatteState:
-        saliency = state.hints.get("saliency")
-        if saliency is None:
-            saliency = self.alphas[self.calls].copy()
-            if self.calls in self.flicker:
-                saliency[SQUARE] = 1.0
-            self.calls += 1
-        trimap = trimap_from_saliency(saliency, band=2)
-        return state.replace(trimap=trimap, hints=dict(state.hints, saliency=saliency))
-
 
 def run_clip(clip, folder, memory: float, spread: float | None = None) -> list[np.ndarray]:
-    """Alphas of the clip with the flickering detector; ``spread`` None is the plain mean
-    (smoothing around the median would drop the one-frame square by itself), and parts
-    that move with the camera are kept (the square stands still in the scene, so
-    ``drop_still`` would drop it by itself too; see test_still_parts.py)."""
-    detector = FlickeringDetector(alphas=[a.copy() for a in clip.alphas])
-    pipeline = Pipeline([detector, *build_pipeline(trimap_method="given", matting="closed-form",
-                                                   foreground=None,
-                                                   composite=None).stages[1:]])
-    matte_video(clip.path, [f"png-alpha:{folder}"], pipeline=pipeline, progress=False,
+    """Alphas of the clip with the square detector (the square in frame 3 only);
+    ``spread`` None is the plain mean (smoothing around the median would drop the
+    one-frame square by itself), and parts that move with the camera are kept (the
+    square stands still in the scene, so ``drop_still`` would drop it by itself too;
+    see test_still_parts.py)."""
+    matte_video(clip.path, [f"png-alpha:{folder}"], pipeline=square_pipeline(clip),
+                progress=False,
                 temporal_options=TemporalOptions(saliency_memory=memory, spread=spread,
                                                  drop_still=False))
     return [read_alpha(folder / f"frame_{i:06d}.png") for i in range(len(clip.alphas))]

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.video.conftest import square_pipeline
 from trimatte.api import build_pipeline
 from trimatte.errors import InputError, TrimatteWarning
 from trimatte.io import read_alpha, write_image
-from trimatte.pipeline import MatteState, Pipeline, Stage
-from trimatte.trimap.confidence import Confidence
-from trimatte.trimap.saliency import trimap_from_saliency
 from trimatte.video import TemporalOptions, matte_video
 from trimatte.video.still_parts import (
     camera_fit_mask,
@@ -24,8 +20,6 @@ from trimatte.video.still_parts import (
     still_parts,
 )
 from trimatte.video.synthetic import textured_background
-
-SQUARE = (slice(2, 12), slice(2, 12))  # a corner of the small clips the subject never reaches
 
 
 @settings(max_examples=20, deadline=None)
@@ -173,37 +167,11 @@ def test_independent_frames_are_not_checked(tmp_path):
     assert read_alpha(tmp_path / "alpha" / "frame_000002.png")[block].mean() > 0.8
 
 
-@dataclass(kw_only=True)
-class SquareDetector(Stage):
-    """A saliency source that sees the subject (its true alpha) and, in every frame, a
-    square over the background (so it moves with the camera); its confidence is low
-    while its map holds the square. Like ``salient``, it reuses ``hints["saliency"]``."""
-
-    alphas: list = field(default_factory=list)
-    calls: int = 0
-    role = "trimap"
-
-    def run(self, state: MatteState) -> MatteState:
-        saliency = state.hints.get("saliency")
-        if saliency is None:
-            saliency = self.alphas[self.calls].copy()
-            saliency[SQUARE] = 1.0
-            self.calls += 1
-        score = 0.2 if saliency[SQUARE].mean() > 0.5 else 0.9
-        return state.replace(trimap=trimap_from_saliency(saliency, band=2),
-                             hints=dict(state.hints, saliency=saliency),
-                             confidence=Confidence(score, ("second object",) if score < 0.5
-                                                   else ()))
-
-
 def test_source_confidence_is_reassessed_without_the_dropped_parts(clips, tmp_path):
     clip = clips["mp4"]  # the subject swings over a panning background
     scores, warned = {}, {}
     for drop in (True, False):
-        detector = SquareDetector(alphas=[a.copy() for a in clip.alphas])
-        pipeline = Pipeline([detector, *build_pipeline(
-            trimap_method="given", matting="closed-form", foreground=None,
-            composite=None).stages[1:]])
+        pipeline = square_pipeline(clip, flicker=None, scored=True)
         with pytest.warns(TrimatteWarning) as caught:
             report = matte_video(clip.path, [f"png-alpha:{tmp_path / str(drop)}"],
                                  pipeline=pipeline, progress=False,
