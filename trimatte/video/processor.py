@@ -218,9 +218,9 @@ class FrameProcessor:
         hints = item.source_hints
         if self.source is None or hints is None or hints.get("saliency") is None:
             return
-        soft = np.where(dropped, 0.0, np.asarray(hints["saliency"], np.float32))
+        soft = np.where(dropped, np.float32(0.0), np.asarray(hints["saliency"], np.float32))
         try:
-            state = self.source(item.frame.image, **dict(hints, saliency=soft.astype(np.float32)))
+            state = self.source(item.frame.image, **dict(hints, saliency=soft))
         except TrimapError as exc:
             log.debug("frame %d: confidence not re-assessed (%s)", item.frame.index, exc.reason)
             return
