@@ -97,9 +97,12 @@ def onnx_session(onnx_file: Path):
     )
 
 
-def test_matches_onnx_runtime_to_1e4_on_all_outputs(
+def test_matches_onnx_runtime_on_all_outputs(
     onnx_session, shipped_net: U2NetP, shared_dir: Path
 ) -> None:
+    # float32 kernels differ between CPUs and releases: the largest difference seen is
+    # 1.4e-4 (side2, on the noise input; 2026-12-02, torch 2.14.1, onnxruntime 1.31-1.32),
+    # 5.7e-5 on the fused map. A wrong layer or weight differs by 1e-2 or more.
     from trimatte.io import read_image
     from trimatte.models.salient_net import preprocess
 
@@ -114,7 +117,7 @@ def test_matches_onnx_runtime_to_1e4_on_all_outputs(
         assert len(reference) == len(ours) == 7
         for name, ref, mine in zip(U2NETP_OUTPUT_NAMES, reference, ours, strict=True):
             diff = float(np.abs(ref - mine.numpy()).max())
-            assert diff < 1e-4, f"{name}: max |ours - onnxruntime| = {diff:.2e}"
+            assert diff < 3e-4, f"{name}: max |ours - onnxruntime| = {diff:.2e}"
 
 
 def test_converter_reproduces_the_shipped_state_dict(onnx_file: Path) -> None:

@@ -22,11 +22,25 @@ def test_alignment_recovers_known_shift_and_rotation(shift, angle):
     assert after < 0.5 * before
 
 
-@pytest.mark.parametrize("motion", ["translation", "affine", "homography"])
-def test_other_motions(motion):
-    scene = make_plate_scene(shift=(1.5, 2.0), angle=0.0)
+def corner_error(matrix: np.ndarray, truth: np.ndarray, shape: tuple[int, int]) -> float:
+    """RMS distance (px) between where two warps send a 5x5 grid of the photo's points."""
+    h, w = shape
+    points = np.array([[x, y, 1.0] for x in np.linspace(0, w - 1, 5)
+                       for y in np.linspace(0, h - 1, 5)]).T
+    found = matrix @ points
+    return float(np.sqrt(np.mean(np.sum((found[:2] / found[2] - truth @ points) ** 2, 0))))
+
+
+@pytest.mark.parametrize("motion", ["translation", "euclidean", "affine", "homography"])
+@pytest.mark.parametrize("seed, shift", [(0, (1.5, 2.0)), (1, (-2.5, 1.0))])
+def test_other_motions(motion, seed, shift):
+    # The photo-frame mask of ECC's second pass must be applied in the photo's frame:
+    # passed as the plate's mask instead, half of these cases missed by 0.18-0.35 px
+    # (OpenCV 5.1).
+    scene = make_plate_scene(shift=shift, angle=0.0, seed=seed)
     found = estimate_alignment(scene.photo, scene.plate, motion=motion)
     assert np.allclose(found.matrix[:2, 2], scene.matrix[:, 2], atol=0.3)
+    assert corner_error(found.matrix, scene.matrix, scene.alpha.shape) < 0.15
 
 
 def test_unalignable_plate_is_a_clear_error():

@@ -100,12 +100,25 @@ def _rescale(matrix: np.ndarray, factor: float) -> np.ndarray:
 
 def _ecc(template: np.ndarray, moving: np.ndarray, start: np.ndarray, motion: str,
          mask: np.ndarray | None, iterations: int = 100) -> tuple[np.ndarray, float]:
-    """One ECC run; returns (3x3 matrix, correlation). Raises cv2.error on failure."""
+    """One ECC run; returns (3x3 matrix, correlation). Raises cv2.error on failure.
+
+    ``mask`` marks the pixels of ``template`` (the photo's frame) to compare, so it is
+    passed as the template's mask where OpenCV has ``cv2.findTransformECCWithMask``
+    (4.14, 5.0 and 5.1 do). Older releases only take a mask of the moving image (the
+    plate's frame), which is used instead: close for the small warps a plate needs, but
+    not the same, and OpenCV 5.1 changed that path (a homography's shift moved by 0.4 px
+    on the tests' scene).
+    """
     warp = start[:2].astype(np.float32) if motion != "homography" else start.astype(np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-6)
     mask8 = None if mask is None else mask.astype(np.uint8)
-    correlation, warp = cv2.findTransformECC(template, moving, warp, MOTIONS[motion], criteria,
-                                             mask8, 5)
+    if mask8 is not None and hasattr(cv2, "findTransformECCWithMask"):
+        correlation, warp = cv2.findTransformECCWithMask(
+            template, moving, mask8, np.ones(moving.shape, np.uint8), warp, MOTIONS[motion],
+            criteria, 5)
+    else:
+        correlation, warp = cv2.findTransformECC(template, moving, warp, MOTIONS[motion],
+                                                 criteria, mask8, 5)
     matrix = np.eye(3)
     matrix[: warp.shape[0]] = warp
     return matrix, float(correlation)
