@@ -59,11 +59,11 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "examples"))
 
 from make_video_clip import am2k_layers  # noqa: E402
-from video import error_correlation  # noqa: E402
+from video import scored  # noqa: E402
 
 from trimatte.api import build_pipeline, video_trimap_params  # noqa: E402
+from trimatte.image import as_image  # noqa: E402
 from trimatte.io import read_alpha, write_image  # noqa: E402
-from trimatte.metrics import video_metrics  # noqa: E402
 from trimatte.video import (  # noqa: E402
     ClipSpec,
     TemporalOptions,
@@ -77,34 +77,45 @@ from trimatte.video.synthetic import write_clip  # noqa: E402
 SHARED = REPO.parent / "shared"
 
 
-def mc_denoise(frames: list[np.ndarray], t: int, radius: int = 2, k: float = 3.0
-               ) -> np.ndarray:
-    """Frame ``t`` averaged with its neighbours warped into it along the optical flow.
+def mc_denoise(frames: list[np.ndarray], radius: int = 2, k: float = 3.0) -> list[np.ndarray]:
+    """Each frame averaged with its neighbours warped into it along the optical flow.
 
     A neighbour's weight is the flow's trust (:func:`trimatte.video.flow.flow_confidence`)
-    times ``exp(-d^2 / (6 (k s)^2))``, ``d`` its colour distance to frame ``t`` and ``s``
+    times ``exp(-d^2 / (6 (k s)^2))``, ``d`` its colour distance to the frame and ``s``
     the noise level read off the trusted differences (a robust standard deviation).
+    Each flow is computed once and serves both frames of its pair.
     """
     estimator = flowlib.FlowEstimator("dis", "medium")
-    image = frames[t].astype(np.float64)
-    total, weights = image.copy(), np.ones(image.shape[:2])
-    gray, colour = flowlib.prepare_gray(frames[t]), flowlib.prepare_colour(frames[t])
-    for other in range(max(0, t - radius), min(len(frames), t + radius + 1)):
-        if other == t:
-            continue
-        gray_other = flowlib.prepare_gray(frames[other])
-        forward, backward = estimator(gray, gray_other), estimator(gray_other, gray)
-        trust = flowlib.flow_confidence(forward, backward, colour,
-                                        flowlib.prepare_colour(frames[other]))
-        warped = flowlib.warp(frames[other], forward).astype(np.float64)
-        difference = warped - image
-        trusted = trust > 0.5
-        noise = (1.4826 * np.median(np.abs(difference[trusted])) / np.sqrt(2)
-                 if trusted.sum() > 100 else 0.02)
-        weight = trust * np.exp(-np.square(difference).sum(-1) / (6 * (k * noise) ** 2))
-        total += weight[..., None] * warped
-        weights += weight
-    return np.clip(total / weights[..., None], 0, 1).astype(np.float32)
+    grays = [flowlib.prepare_gray(frame) for frame in frames]
+    colours = [flowlib.prepare_colour(frame) for frame in frames]
+    flows: dict[tuple[int, int], np.ndarray] = {}
+
+    def flow(a: int, b: int) -> np.ndarray:
+        if (a, b) not in flows:
+            flows[(a, b)] = estimator(grays[a], grays[b])
+        return flows[(a, b)]
+
+    denoised = []
+    for t, frame in enumerate(frames):
+        image = frame.astype(np.float64)
+        total, weights = image.copy(), np.ones(image.shape[:2])
+        for other in range(max(0, t - radius), min(len(frames), t + radius + 1)):
+            if other == t:
+                continue
+            trust = flowlib.flow_confidence(flow(t, other), flow(other, t), colours[t],
+                                            colours[other])
+            warped = flowlib.warp(frames[other], flow(t, other)).astype(np.float64)
+            difference = warped - image
+            trusted = trust > 0.5
+            noise = (1.4826 * np.median(np.abs(difference[trusted])) / np.sqrt(2)
+                     if trusted.sum() > 100 else 0.02)
+            weight = trust * np.exp(-np.square(difference).sum(-1) / (6 * (k * noise) ** 2))
+            total += weight[..., None] * warped
+            weights += weight
+        denoised.append(np.clip(total / weights[..., None], 0, 1).astype(np.float32))
+        for key in [key for key in flows if min(key) <= t - radius]:
+            del flows[key]  # no later frame reaches back this far
+    return denoised
 
 
 def edge_bias(preds: list[np.ndarray], gts: list[np.ndarray], trimaps: list[np.ndarray]
@@ -125,8 +136,8 @@ def edge_bias(preds: list[np.ndarray], gts: list[np.ndarray], trimaps: list[np.n
 
 
 def scores(preds: list[np.ndarray], gts: list[np.ndarray], trimaps: list[np.ndarray]) -> dict:
-    result = video_metrics(preds, gts)
-    result["rho"] = error_correlation(preds, gts)
+    """``benchmarks/video.py``'s scores (``video_metrics`` and ``rho``) plus :func:`edge_bias`."""
+    result = scored(preds, gts)
     result["out"], result["in"] = edge_bias(preds, gts, trimaps)
     return result
 
@@ -174,9 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 decoded = [frame.image for frame in reader]
             sources["mc-denoised"] = work / "denoised"
             sources["mc-denoised"].mkdir()
-            for index in range(len(decoded)):
-                write_image(sources["mc-denoised"] / f"frame_{index:06d}.png",
-                            mc_denoise(decoded, index))
+            for index, image in enumerate(mc_denoise(decoded)):
+                write_image(sources["mc-denoised"] / f"frame_{index:06d}.png", image)
             # the per-frame trimaps of the decoded frames (the rows below reuse them)
             trimaps = [pipeline(image).trimap for image in decoded]
             for label, source in sources.items():
@@ -185,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                                       pipeline)
                     rows.append((name, label, "per-frame" if mode == "off" else mode,
                                  scores(preds, gts, trimaps)))
-            clean_float = [image.astype(np.float32) / 255 for image in clean]
+            clean_float = [as_image(image) for image in clean]
             preds = [pipeline(image, trimap=trimap).alpha
                      for image, trimap in zip(clean_float, trimaps, strict=True)]
             rows.append((name, "decoded trimap, clean alpha", "per-frame",
